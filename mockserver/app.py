@@ -1,0 +1,48 @@
+"""create_app: the fake as one ASGI app, every provider under its own prefix plus the /_mock admin API."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from .admin import admin_routes
+from .core.engine import Engine
+from .core.settings import Settings, validate_settings
+from .dispatch import ProviderApp
+from .providers.base import Provider
+from .providers.registry import PROVIDERS
+from .spec.loader import load_spec
+
+log = logging.getLogger("mockserver")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None, providers: dict[str, Provider] | None = None) -> Starlette:
+    """Build the server. Fails at once if a spec cannot be loaded or an operation has no handler."""
+    settings = settings or (engine.settings if engine else Settings())
+    validate_settings(settings)
+    providers = providers or PROVIDERS
+    engine = engine or Engine(settings, {name: p.make_backend for name, p in providers.items()})
+    mounts = []
+    for provider in providers.values():
+        spec = load_spec(provider.spec_name)
+        app = ProviderApp(provider, spec, engine)
+        mounts.append(Mount(provider.prefix, app=app))
+        log.info("%s: %d operations at %s (%d unsupported)", provider.name, len(spec.operations), provider.prefix, len(provider.unsupported))
+
+    async def index(request: Request) -> Response:
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse({
+            "server": "mockserver",
+            "providers": {name: base + p.prefix for name, p in providers.items()},
+            "admin": base + "/_mock",
+        })
+
+    routes = [Route("/", index, methods=["GET"]), Mount("/_mock", routes=admin_routes(engine, providers)), *mounts]
+    app = Starlette(routes=routes)
+    app.state.engine = engine
+    app.state.providers = providers
+    return app

@@ -1,0 +1,74 @@
+"""The command line: flags only; everything else is create_app and the libraries behind it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from .core.settings import ConfigError, Settings, load_settings, validate_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config) if args.config else Settings()
+    changes: dict[str, object] = {}
+    if args.api_key:
+        from .core.settings import PROVIDER_NAMES
+
+        changes["api_keys"] = {name: tuple(args.api_key) for name in PROVIDER_NAMES}
+    for flag, field in (("seed", "seed"), ("clock_speed", "clock_speed"), ("phaseo_mode", "phaseo_mode"), ("response_validation", "response_validation")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            changes[field] = value
+    settings = settings.replace(**changes)
+    validate_settings(settings, "command line")
+    return settings
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(_settings(args))
+    base = f"http://{args.host}:{args.port}"
+    print(f"mockserver: serving on {base}", flush=True)
+    for name, provider in app.state.providers.items():
+        print(f"  {name:8s} {base}{provider.prefix}", flush=True)
+    print(f"  admin    {base}/_mock", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mockserver", description="Stateful mock server and contract-test kit for batch APIs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve every provider on one port")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--config", help="a YAML settings file (see README: Configuration)")
+    p.add_argument("--api-key", action="append", default=[], metavar="KEY", help="accept only this key (repeatable); default: any non-empty key")
+    p.add_argument("--seed", type=int, help="seed for ids and simulated outcomes (default 0)")
+    p.add_argument("--clock-speed", type=float, help="simulated seconds per real second (default 1; 0 freezes the clock)")
+    p.add_argument("--phaseo-mode", choices=["working", "not_implemented"], help="Phaseo answers normally, or 501 as its docs say today")
+    p.add_argument("--response-validation", choices=["off", "warn", "strict"], help="check every response against its spec (default warn)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

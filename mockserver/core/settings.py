@@ -1,0 +1,115 @@
+"""One frozen description of how the fake behaves, built from defaults, a YAML config file and CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROVIDER_NAMES = ("anyapi", "portkey", "phaseo", "retell", "formant")
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Seconds a simulated job spends in each phase (on the simulated clock)."""
+
+    validating: float = 1.0
+    in_progress: float = 2.0
+    finalizing: float = 1.0
+    cancelling: float = 1.0
+    expiry_window: float = 86_400.0  # OpenAI: expires_at = created_at + 24h
+    # Retell batch tests and FormantAI calls
+    test_run: float = 2.0
+    call: float = 2.0
+    retry_delay: float = 5.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 512 * 1024 * 1024
+    max_batch_file_bytes: int = 200 * 1024 * 1024
+    max_batch_requests: int = 50_000
+    max_errors_listed: int = 100
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: int = 0
+    clock_speed: float = 1.0
+    clock_start: float | None = None
+    durations: Durations = field(default_factory=Durations)
+    limits: Limits = field(default_factory=Limits)
+    # accepted API keys per provider; an empty tuple accepts any non-empty key
+    api_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # share of batch lines (0..1) whose request fails with an HTTP error in the error file
+    line_failure_rate: float = 0.0
+    embedding_dimensions: int = 16
+    # "off" | "warn" (record violations) | "strict" (record and raise)
+    response_validation: str = "warn"
+    # Phaseo documents its batch routes as "mounted but temporarily disabled": "working" | "not_implemented"
+    phaseo_mode: str = "working"
+
+    def keys_for(self, provider: str) -> tuple[str, ...]:
+        return self.api_keys.get(provider, ())
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file, the key and what was expected."""
+
+
+def _build(cls: type, data: Any, where: str, source: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: '{where}' must be a mapping, got {type(data).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"{source}: unknown key '{where}.{key}' (expected one of: {', '.join(sorted(known))})")
+        default = known[key].default
+        if key in ("durations", "limits"):
+            values[key] = _build(Durations if key == "durations" else Limits, value, f"{where}.{key}", source)
+        elif key == "api_keys":
+            if not isinstance(value, dict) or not all(k in PROVIDER_NAMES for k in value):
+                raise ConfigError(f"{source}: '{where}.api_keys' must map provider names ({', '.join(PROVIDER_NAMES)}) to lists of keys")
+            values[key] = {k: tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in value.items()}
+        elif isinstance(default, (int, float)) and not isinstance(default, bool) or key == "clock_start":
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ConfigError(f"{source}: '{where}.{key}' must be a number, got {value!r}")
+            values[key] = type(default)(value) if default is not None else float(value)
+        elif isinstance(default, str):
+            if not isinstance(value, str):
+                raise ConfigError(f"{source}: '{where}.{key}' must be a string, got {value!r}")
+            values[key] = value
+        else:
+            values[key] = value
+    return cls(**values)
+
+
+def load_settings(path: str | Path) -> Settings:
+    source = str(path)
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read: {exc}") from exc
+    settings = _build(Settings, data, "settings", source)
+    validate_settings(settings, source)
+    return settings
+
+
+def validate_settings(settings: Settings, source: str = "settings") -> None:
+    if settings.response_validation not in ("off", "warn", "strict"):
+        raise ConfigError(f"{source}: 'response_validation' must be off, warn or strict")
+    if settings.phaseo_mode not in ("working", "not_implemented"):
+        raise ConfigError(f"{source}: 'phaseo_mode' must be working or not_implemented")
+    if not 0.0 <= settings.line_failure_rate <= 1.0:
+        raise ConfigError(f"{source}: 'line_failure_rate' must be between 0 and 1")
+    if settings.clock_speed < 0:
+        raise ConfigError(f"{source}: 'clock_speed' must be >= 0")

@@ -1,0 +1,1 @@
+"""One package or module per provider; ``registry`` lists them all."""

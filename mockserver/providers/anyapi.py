@@ -1,0 +1,81 @@
+"""AnyAPI: OpenAI-compatible batches, with a narrower endpoint enum, a one-step cancel and int error codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from ..core.engine import Engine
+from ..core.errors import MockError
+from ..core.settings import Settings
+from .base import Call, Provider, bearer_token, check_key
+from .openai_family.dialect import Dialect
+from .openai_family.errors import respond
+from .openai_family.handlers import build_handlers
+from .openai_family.models import OpenAIBatchBackend
+
+# docs.anyapi.ai/guides/errors documents bad_request (400) and authentication_error (401);
+# the other types follow the same naming (our choice, listed in the README).
+TYPES = {
+    "invalid_request": "bad_request",
+    "authentication": "authentication_error",
+    "payment_required": "payment_required",
+    "permission": "permission_denied",
+    "not_found": "not_found",
+    "method_not_allowed": "method_not_allowed",
+    "conflict": "conflict",
+    "unprocessable": "unprocessable_entity",
+    "rate_limit": "rate_limit_exceeded",
+    "server": "internal_server_error",
+    "not_implemented": "not_implemented",
+}
+
+
+def render_error(error: MockError) -> Response:
+    inner: dict[str, Any] = {"code": error.status, "message": error.message, "type": TYPES.get(error.kind, "bad_request")}
+    if error.param:
+        inner["metadata"] = {"param": error.param}
+    return respond(error, {"error": inner})
+
+
+def authenticate(headers: Headers, settings: Settings) -> str:
+    return check_key("anyapi", bearer_token(headers), settings, "Missing API key. Pass it as 'Authorization: Bearer <key>'.", "Invalid API key.")
+
+
+def decorate(call: Call | None, response: Response) -> None:
+    if call is not None:
+        response.headers.setdefault("x-request-id", call.request_id)
+
+
+DIALECT = Dialect(
+    name="anyapi",
+    cancel_event="cancel_now",
+    batch_fields=frozenset(
+        {"id", "object", "endpoint", "input_file_id", "completion_window", "status", "output_file_id", "error_file_id",
+         "created_at", "in_progress_at", "expires_at", "finalizing_at", "completed_at", "failed_at", "expired_at",
+         "cancelling_at", "cancelled_at", "request_counts", "metadata"}
+    ),
+    file_fields=frozenset({"id", "object", "bytes", "created_at", "filename", "purpose", "status", "status_details"}),
+    cancel_body=lambda data: {"id": data["id"], "object": "batch", "status": data["status"]},
+)
+
+
+def make_backend(engine: Engine) -> OpenAIBatchBackend:
+    return OpenAIBatchBackend(engine, cancel_event=DIALECT.cancel_event)
+
+
+PROVIDER = Provider(
+    name="anyapi",
+    prefix="/anyapi/v1",
+    spec_name="anyapi",
+    handlers=build_handlers(
+        DIALECT, ("createFile", "retrieveFile", "downloadFile", "createBatch", "listBatches", "retrieveBatch", "cancelBatch")
+    ),
+    make_backend=make_backend,
+    authenticate=authenticate,
+    render_error=render_error,
+    decorate=decorate,
+    summary="AnyAPI batches and files (OpenAI-compatible)",
+)

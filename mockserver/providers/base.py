@@ -1,0 +1,85 @@
+"""What a provider plugs into the server: its spec, its handlers, its auth and its error envelope."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core.engine import Engine
+from ..core.errors import MockError, Unauthenticated
+from ..core.settings import Settings
+from ..spec.loader import Operation
+from ..spec.validation import ParsedRequest
+
+
+@dataclass
+class Call:
+    """Everything a handler needs about one request, parsed and validated."""
+
+    provider: Provider
+    operation: Operation
+    request: Request
+    engine: Engine
+    path_params: dict[str, str]
+    params: ParsedRequest = field(default_factory=ParsedRequest)
+    namespace: str = ""
+    request_id: str = ""
+
+    @property
+    def backend(self) -> Any:
+        return self.engine.backend(self.provider.name, self.namespace)
+
+    @property
+    def body(self) -> Any:
+        return self.params.body
+
+    def query(self, name: str, default: Any = None) -> Any:
+        return self.params.query.get(name, default)
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def bearer_token(headers: Headers) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def check_key(provider: str, key: str | None, settings: Settings, missing: str, invalid: str) -> str:
+    """The namespace for ``key``: any non-empty key, or one of the configured keys."""
+    if not key:
+        raise Unauthenticated(missing)
+    allowed = settings.keys_for(provider)
+    if allowed and key not in allowed:
+        raise Unauthenticated(invalid)
+    return key
+
+
+@dataclass
+class Provider:
+    name: str
+    prefix: str  # where its base URL lives on the server, e.g. "/anyapi/v1"
+    spec_name: str
+    handlers: dict[str, Handler]
+    make_backend: Callable[[Engine], Any]
+    authenticate: Callable[[Headers, Settings], str]
+    render_error: Callable[[MockError], Response]
+    unsupported: dict[str, str] = field(default_factory=dict)  # operationId -> why
+    # runs before authentication (e.g. Phaseo's "501 not implemented" mode)
+    guard: Callable[[Call], None] | None = None
+    # adds the provider's own response headers to every answer
+    decorate: Callable[[Call | None, Response], None] | None = None
+    summary: str = ""

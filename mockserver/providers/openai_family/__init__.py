@@ -1,0 +1,1 @@
+"""OpenAI-compatible batches and files, shared by AnyAPI, Portkey and Phaseo (each a dialect of it)."""

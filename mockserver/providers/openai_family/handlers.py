@@ -1,0 +1,98 @@
+"""HTTP for the OpenAI-compatible surface: parse, call one backend verb, serialise. Nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from ...core.errors import InvalidRequest
+from ..base import Call, Handler, json_response
+from .dialect import Dialect, batch_object, file_object
+from .models import OpenAIBatchBackend
+from .scenarios import plan_for
+
+
+def scenario_name(call: Call) -> str | None:
+    metadata = call.body.get("metadata") or {}
+    return call.request.headers.get("x-mock-scenario") or metadata.get("mock_scenario")
+
+
+def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, Handler]:
+    def batch_json(call: Call, batch: Any) -> dict[str, Any]:
+        data = batch_object(batch, call.engine.now(), dialect.batch_fields)
+        return dialect.batch_additions(call, batch, data)
+
+    def list_json(items: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": items,
+            "first_id": items[0]["id"] if items else None,
+            "last_id": items[-1]["id"] if items else None,
+            "has_more": has_more,
+        }
+
+    async def create_file(call: Call) -> Response:
+        upload = call.params.files.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidRequest("'file' must be a file upload (multipart/form-data).", param="file")
+        content = await upload.read()
+        backend: OpenAIBatchBackend = call.backend
+        file = backend.create_file(upload.filename or "upload", call.body["purpose"], content)
+        return json_response(file_object(file, dialect.file_fields))
+
+    async def retrieve_file(call: Call) -> Response:
+        return json_response(file_object(call.backend.retrieve_file(call.path_params["file_id"]), dialect.file_fields))
+
+    async def download_file(call: Call) -> Response:
+        file = call.backend.download_file(call.path_params["file_id"])
+        return Response(file.content, media_type="application/octet-stream")
+
+    async def delete_file(call: Call) -> Response:
+        file = call.backend.delete_file(call.path_params["file_id"])
+        return json_response({"id": file.id, "object": "file", "deleted": True})
+
+    async def list_files(call: Call) -> Response:
+        files, has_more = call.backend.list_files(
+            purpose=call.query("purpose"), limit=call.query("limit", 10_000), order=call.query("order", "desc"), after=call.query("after")
+        )
+        return json_response(list_json([file_object(f, dialect.file_fields) for f in files], has_more))
+
+    async def create_batch(call: Call) -> Response:
+        body = call.body
+        backend: OpenAIBatchBackend = call.backend
+        batch = backend.create_batch(
+            input_file_id=body["input_file_id"],
+            endpoint=dialect.normalise_endpoint(body["endpoint"]),
+            completion_window=body["completion_window"],
+            metadata=body.get("metadata"),
+            plan=plan_for(scenario_name(call), backend.default_plan(), call.engine.scenarios),
+            extra=dialect.create_extras(call),
+        )
+        return json_response(batch_json(call, batch))
+
+    async def retrieve_batch(call: Call) -> Response:
+        return json_response(batch_json(call, call.backend.retrieve_batch(call.path_params["batch_id"])))
+
+    async def list_batches(call: Call) -> Response:
+        statuses = dialect.status_filter(call) if dialect.status_filter else None
+        batches, has_more = call.backend.list_batches(after=call.query("after"), limit=call.query("limit", 20), statuses=statuses)
+        return json_response(list_json([batch_json(call, b) for b in batches], has_more))
+
+    async def cancel_batch(call: Call) -> Response:
+        data = batch_json(call, call.backend.cancel_batch(call.path_params["batch_id"]))
+        return json_response(dialect.cancel_body(data) if dialect.cancel_body else data)
+
+    table: dict[str, Handler] = {
+        "createFile": create_file,
+        "retrieveFile": retrieve_file,
+        "downloadFile": download_file,
+        "deleteFile": delete_file,
+        "listFiles": list_files,
+        "createBatch": create_batch,
+        "retrieveBatch": retrieve_batch,
+        "listBatches": list_batches,
+        "cancelBatch": cancel_batch,
+    }
+    return {op: table[op] for op in operations}

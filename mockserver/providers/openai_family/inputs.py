@@ -1,0 +1,88 @@
+"""Validation of a batch input file (JSONL), as the real validating phase does it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class InputLine:
+    custom_id: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LineError:
+    code: str
+    message: str
+    line: int | None = None
+    param: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "param": self.param, "line": self.line}
+
+
+def _normalise(url: str) -> str:
+    url = url.strip()
+    return url if url.startswith("/") else "/v1/" + url
+
+
+def validate_input(content: bytes, endpoint: str, max_requests: int, max_errors: int) -> tuple[list[InputLine], list[LineError]]:
+    """The lines of a batch input file, or the errors that make the batch fail validation."""
+    errors: list[LineError] = []
+    lines: list[InputLine] = []
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return [], [LineError("invalid_file_format", "The input file is not valid UTF-8 text.")]
+    raw_lines = [(n, raw) for n, raw in enumerate(text.splitlines(), start=1) if raw.strip()]
+    if not raw_lines:
+        return [], [LineError("empty_file", "The batch input file is empty.")]
+    if len(raw_lines) > max_requests:
+        return [], [LineError("too_many_tasks", f"The batch input file contains {len(raw_lines)} requests; the limit is {max_requests}.")]
+    seen: set[str] = set()
+    model: str | None = None
+    want = _normalise(endpoint)
+    for n, raw in raw_lines:
+        if len(errors) >= max_errors:
+            break
+        try:
+            item = json.loads(raw)
+        except ValueError:
+            errors.append(LineError("invalid_json_line", "This line is not parseable as valid JSON.", n))
+            continue
+        if not isinstance(item, dict):
+            errors.append(LineError("invalid_json_line", "Each line must be a JSON object.", n))
+            continue
+        missing = [k for k in ("custom_id", "method", "url", "body") if k not in item]
+        if missing:
+            errors.append(LineError("missing_required_parameter", f"missing required '{missing[0]}'", n, missing[0]))
+            continue
+        custom_id, method, url, body = item["custom_id"], item["method"], item["url"], item["body"]
+        if not isinstance(custom_id, str) or not custom_id:
+            errors.append(LineError("invalid_custom_id", "'custom_id' must be a non-empty string.", n, "custom_id"))
+            continue
+        if custom_id in seen:
+            errors.append(LineError("duplicate_custom_id", f"The custom_id '{custom_id}' is used more than once in this batch.", n, "custom_id"))
+            continue
+        seen.add(custom_id)
+        if method != "POST":
+            errors.append(LineError("invalid_method", f"The method must be 'POST', got {method!r}.", n, "method"))
+            continue
+        if not isinstance(url, str) or _normalise(url) != want:
+            errors.append(LineError("url_mismatch", f"The url {url!r} does not match the batch endpoint {endpoint!r}.", n, "url"))
+            continue
+        if not isinstance(body, dict):
+            errors.append(LineError("invalid_body", "'body' must be a JSON object.", n, "body"))
+            continue
+        line_model = body.get("model")
+        if isinstance(line_model, str):
+            if model is None:
+                model = line_model
+            elif line_model != model:
+                errors.append(LineError("model_mismatch", f"All requests in a batch must use the same model: expected {model!r}, got {line_model!r}.", n, "body.model"))
+                continue
+        lines.append(InputLine(custom_id, body))
+    return (lines, []) if not errors else ([], errors)

@@ -1,0 +1,347 @@
+"""Files and batches of one namespace, and the verbs the spec's operations call. No HTTP here."""
+
+from __future__ import annotations
+
+
+import json
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...core.engine import Engine
+from ...core.errors import InvalidRequest, NotFound
+from ...core.lifecycle import IllegalTransition
+from .inputs import InputLine, LineError, validate_input
+from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
+from .results import digest, failure_body, success_body, usage_of
+
+BATCH_FILE_TTL = 30 * 86_400  # files with purpose=batch expire after 30 days
+
+
+@dataclass
+class File:
+    id: str
+    filename: str
+    purpose: str
+    content: bytes
+    created_at: float
+    seq: int
+    expires_at: float | None = None
+
+    @property
+    def bytes(self) -> int:
+        return len(self.content)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """How one batch will behave, fixed when it is created (durations in simulated seconds)."""
+
+    validating: float
+    in_progress: float
+    finalizing: float
+    cancelling: float
+    line_failure_rate: float = 0.0
+    scenario: str = "default"
+    # a batch-level validation failure not caused by the file (e.g. "token_limit_exceeded")
+    validation_error: str | None = None
+    # a cancel that arrives too late: the batch goes cancelling -> completed
+    cancel_race: bool = False
+
+
+@dataclass
+class Batch:
+    id: str
+    endpoint: str
+    input_file_id: str
+    completion_window: str
+    metadata: dict[str, str] | None
+    plan: BatchPlan
+    expires_at: float
+    seq: int
+    lines: list[InputLine]
+    validation_errors: list[LineError]
+    failed_before: list[int]  # failed_before[i] = failed lines among the first i
+    state: str = "validating"
+    entered_at: float = 0.0
+    moments: dict[str, float] = field(default_factory=dict)
+    done_when_stopped: int | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    usage: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def created_at(self) -> float:
+        return self.moments["validating"]
+
+    @property
+    def total(self) -> int:
+        return 0 if self.state in ("validating", "failed") or "in_progress" not in self.moments else len(self.lines)
+
+    def done(self, now: float) -> int:
+        """Lines processed so far: grows during in_progress, then freezes."""
+        if self.done_when_stopped is not None:
+            return self.done_when_stopped
+        if self.state in ("finalizing", "completed"):
+            return len(self.lines)
+        if self.state != "in_progress":
+            return 0
+        return self._progress(now)
+
+    def _progress(self, at: float) -> int:
+        start = self.moments["in_progress"]
+        if self.plan.in_progress <= 0:
+            return len(self.lines)
+        if math.isinf(self.plan.in_progress):
+            return 0
+        fraction = min(1.0, max(0.0, (at - start) / self.plan.in_progress))
+        return math.floor(len(self.lines) * fraction)
+
+    def request_counts(self, now: float) -> dict[str, int]:
+        done = self.done(now)
+        failed = self.failed_before[done] if self.failed_before else 0
+        return {"total": self.total, "completed": done - failed, "failed": failed}
+
+    def timestamp(self, state: str) -> int | None:
+        at = self.moments.get(state)
+        return None if at is None else int(at)
+
+
+class OpenAIBatchBackend:
+    """One namespace's files and batches. Verbs are named after the specs' operationIds."""
+
+    def __init__(self, engine: Engine, cancel_event: str = "cancel", file_prefix: str = "file-", batch_prefix: str = "batch_") -> None:
+        self.engine = engine
+        self.cancel_event = cancel_event
+        self.file_prefix = file_prefix
+        self.batch_prefix = batch_prefix
+        self.files: dict[str, File] = {}
+        self.batches: dict[str, Batch] = {}
+        self._seq = 0
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _now(self) -> float:
+        return self.engine.now()
+
+    def _file(self, file_id: str) -> File:
+        file = self.files.get(file_id)
+        if file is None:
+            raise NotFound(f"No such File object: {file_id}", param="file_id")
+        return file
+
+    def _batch(self, batch_id: str) -> Batch:
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            raise NotFound(f"No batch found with id '{batch_id}'.", param="batch_id")
+        BATCH_LIFECYCLE.advance(batch, self._now(), self._enter)
+        return batch
+
+    def _add_file(self, filename: str, purpose: str, content: bytes, created_at: float) -> File:
+        file = File(
+            id=self.engine.ids.new(self.file_prefix),
+            filename=filename,
+            purpose=purpose,
+            content=content,
+            created_at=created_at,
+            seq=self._next_seq(),
+            expires_at=created_at + BATCH_FILE_TTL if purpose == "batch" else None,
+        )
+        self.files[file.id] = file
+        return file
+
+    # -- files -------------------------------------------------------------------------------------
+
+    def create_file(self, filename: str, purpose: str, content: bytes) -> File:
+        limits = self.engine.settings.limits
+        if len(content) > limits.max_file_bytes:
+            raise InvalidRequest(f"File is too large: {len(content)} bytes; the maximum is {limits.max_file_bytes} bytes.", param="file")
+        if purpose == "batch":
+            if not filename.lower().endswith(".jsonl"):
+                raise InvalidRequest("Invalid file format for Batch API. Must be .jsonl", param="file")
+            if len(content) > limits.max_batch_file_bytes:
+                raise InvalidRequest(
+                    f"Batch input files must be at most {limits.max_batch_file_bytes} bytes; this one is {len(content)} bytes.", param="file"
+                )
+        return self._add_file(filename, purpose, content, self._now())
+
+    def retrieve_file(self, file_id: str) -> File:
+        return self._file(file_id)
+
+    def download_file(self, file_id: str) -> File:
+        return self._file(file_id)
+
+    def delete_file(self, file_id: str) -> File:
+        file = self._file(file_id)
+        del self.files[file_id]
+        return file
+
+    def list_files(self, purpose: str | None = None, limit: int = 10_000, order: str = "desc", after: str | None = None) -> tuple[list[File], bool]:
+        files = sorted(self.files.values(), key=lambda f: f.seq, reverse=(order == "desc"))
+        if purpose:
+            files = [f for f in files if f.purpose == purpose]
+        return _page(files, after, limit)
+
+    # -- batches -----------------------------------------------------------------------------------
+
+    def create_batch(
+        self,
+        input_file_id: str,
+        endpoint: str,
+        completion_window: str,
+        metadata: dict[str, str] | None = None,
+        plan: BatchPlan | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Batch:
+        file = self.files.get(input_file_id)
+        if file is None:
+            raise NotFound(f"No such File object: {input_file_id}", param="input_file_id")
+        if file.purpose != "batch":
+            raise InvalidRequest(f"File {input_file_id} has purpose {file.purpose!r}; a batch input file must have purpose 'batch'.", param="input_file_id")
+        settings = self.engine.settings
+        lines, errors = validate_input(file.content, endpoint, settings.limits.max_batch_requests, settings.limits.max_errors_listed)
+        now = self._now()
+        plan = plan or self.default_plan()
+        if plan.validation_error and not errors:
+            errors = [LineError(plan.validation_error, "Enqueued token limit reached for this model (simulated by the mock scenario).")]
+            lines = []
+        batch_id = self.engine.ids.new(self.batch_prefix)
+        rng = random.Random(digest(settings.seed, batch_id))
+        failed_before = [0]
+        for _ in lines:
+            failed_before.append(failed_before[-1] + (1 if rng.random() < plan.line_failure_rate else 0))
+        batch = Batch(
+            id=batch_id,
+            endpoint=endpoint,
+            input_file_id=input_file_id,
+            completion_window=completion_window,
+            metadata=metadata,
+            plan=plan,
+            expires_at=now + settings.durations.expiry_window,
+            seq=self._next_seq(),
+            lines=lines,
+            validation_errors=errors,
+            failed_before=failed_before,
+            extra=dict(extra or {}),
+        )
+        self._enter(batch, "validating", now)
+        self.batches[batch.id] = batch
+        return batch
+
+    def default_plan(self) -> BatchPlan:
+        d = self.engine.settings.durations
+        return BatchPlan(d.validating, d.in_progress, d.finalizing, d.cancelling, self.engine.settings.line_failure_rate)
+
+    def retrieve_batch(self, batch_id: str) -> Batch:
+        return self._batch(batch_id)
+
+    def list_batches(self, after: str | None = None, limit: int = 20, statuses: set[str] | None = None) -> tuple[list[Batch], bool]:
+        now = self._now()
+        batches = sorted(self.batches.values(), key=lambda b: b.seq, reverse=True)
+        for batch in batches:
+            BATCH_LIFECYCLE.advance(batch, now, self._enter)
+        if statuses:
+            batches = [b for b in batches if b.state in statuses]
+        return _page(batches, after, limit)
+
+    def cancel_batch(self, batch_id: str) -> Batch:
+        batch = self._batch(batch_id)
+        if batch.state == "cancelling" or (batch.state == "cancelled" and self.cancel_event == "cancel_now"):
+            return batch  # cancelling twice is harmless
+        try:
+            BATCH_LIFECYCLE.fire(batch, self.cancel_event, self._now(), self._enter)
+        except IllegalTransition:
+            raise InvalidRequest(f"Cannot cancel a batch with status '{batch.state}'.", param="batch_id") from None
+        return batch
+
+    def batch_output(self, batch_id: str) -> tuple[File | None, Batch]:
+        """Portkey's /output: the output file if there is one."""
+        batch = self._batch(batch_id)
+        return (self.files.get(batch.output_file_id) if batch.output_file_id else None), batch
+
+    def all_batches(self) -> list[Batch]:
+        now = self._now()
+        for batch in self.batches.values():
+            BATCH_LIFECYCLE.advance(batch, now, self._enter)
+        return list(self.batches.values())
+
+    # -- lifecycle side effects ------------------------------------------------------------------
+
+    def _enter(self, batch: Batch, state: str, at: float) -> None:
+        if batch.state in ACTIVE and state not in ACTIVE and state != "completed":
+            batch.done_when_stopped = batch.done(at)  # cancelled or expired: what ran so far stays
+        elif state == "completed":
+            batch.done_when_stopped = None  # a cancel that lost the race: every line ran
+        batch.state = state
+        batch.entered_at = at
+        batch.moments[state] = at
+        if state in TERMINAL and state != "failed":
+            self._write_results(batch, at)
+
+    def _write_results(self, batch: Batch, at: float) -> None:
+        done = batch.done(at)
+        reason = {"expired": "batch_expired", "cancelled": "batch_cancelled"}.get(batch.state)
+        created = int(at)
+        dims = self.engine.settings.embedding_dimensions
+        out: list[str] = []
+        err: list[str] = []
+        tokens_in = tokens_out = 0
+        started = "in_progress" in batch.moments
+        for index, line in enumerate(batch.lines if started else []):
+            key = digest(batch.id, index)
+            record: dict[str, Any] = {"id": f"batch_req_{key[:32]}", "custom_id": line.custom_id}
+            if index >= done:
+                record["response"] = None
+                record["error"] = {
+                    "code": reason or "batch_expired",
+                    "message": "This request could not be executed before the completion window expired."
+                    if reason != "batch_cancelled"
+                    else "This request was not executed because the batch was cancelled.",
+                }
+                err.append(json.dumps(record))
+                continue
+            failed = batch.failed_before[index + 1] > batch.failed_before[index]
+            if failed:
+                status, body = failure_body(key)
+                record["response"] = {"status_code": status, "request_id": key[32:64], "body": body}
+                record["error"] = None
+                err.append(json.dumps(record))
+            else:
+                body = success_body(batch.endpoint, line, key, created, dims)
+                i, o = usage_of(body)
+                tokens_in, tokens_out = tokens_in + i, tokens_out + o
+                record["response"] = {"status_code": 200, "request_id": key[32:64], "body": body}
+                record["error"] = None
+                out.append(json.dumps(record))
+        if out:
+            batch.output_file_id = self._add_file(f"{batch.id}_output.jsonl", "batch_output", ("\n".join(out) + "\n").encode(), at).id
+        if err:
+            batch.error_file_id = self._add_file(f"{batch.id}_error.jsonl", "batch_output", ("\n".join(err) + "\n").encode(), at).id
+        batch.usage = {
+            "input_tokens": tokens_in,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": tokens_out,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": tokens_in + tokens_out,
+        }
+
+
+def _page(items: list[Any], after: str | None, limit: int) -> tuple[list[Any], bool]:
+    """A cursor page: the items after the one whose id is ``after`` (an unknown cursor gives an empty page)."""
+    start = 0
+    if after:
+        ids = [item.id for item in items]
+        if after not in ids:
+            return [], False
+        start = ids.index(after) + 1
+    page = items[start : start + limit]
+    return page, start + limit < len(items)
+
+
+__all__ = ["ACTIVE", "Batch", "BatchPlan", "File", "OpenAIBatchBackend"]

@@ -1,0 +1,82 @@
+"""Portkey gateway: OpenAI batches behind x-portkey-* auth, plus GET /batches/{id}/output."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from ..core.engine import Engine
+from ..core.errors import InvalidRequest, MockError
+from ..core.settings import Settings
+from .base import Call, Provider, check_key
+from .openai_family.dialect import BATCH_FIELDS, Dialect
+from .openai_family.errors import OPENAI_TYPES, respond
+from .openai_family.handlers import build_handlers
+from .openai_family.models import OpenAIBatchBackend
+
+ROUTING_HEADERS = ("x-portkey-virtual-key", "x-portkey-provider", "x-portkey-config")
+
+# errors the gateway itself answers, in its {"status":"failure"} shape (GW-PK requestValidator);
+# everything else comes back as the provider's error re-wrapped by the gateway
+GATEWAY_KINDS = frozenset({"authentication", "method_not_allowed"})
+
+
+def render_error(error: MockError) -> Response:
+    if error.kind in GATEWAY_KINDS or error.extra.get("gateway"):
+        return respond(error, {"status": "failure", "message": error.message})
+    inner = {"message": f"openai error: {error.message}", "type": OPENAI_TYPES.get(error.kind, "invalid_request_error"), "param": error.param, "code": error.code}
+    return respond(error, {"error": inner, "provider": "openai"})
+
+
+def authenticate(headers: Headers, settings: Settings) -> str:
+    key = check_key("portkey", headers.get("x-portkey-api-key"), settings, "Portkey API Key Not Found", "Invalid API Key")
+    if not any(headers.get(name) for name in ROUTING_HEADERS):
+        raise InvalidRequest("Either x-portkey-config or x-portkey-provider header is required", extra={"gateway": True})
+    return key
+
+
+def decorate(call: Call | None, response: Response) -> None:
+    if call is not None:
+        response.headers.setdefault("x-portkey-trace-id", call.request_id.removeprefix("req_"))
+        response.headers.setdefault("x-portkey-retry-attempt-count", "0")
+        response.headers.setdefault("x-request-id", call.request_id)
+
+
+async def get_batch_output(call: Call) -> Response:
+    backend: OpenAIBatchBackend = call.backend
+    file, batch = backend.batch_output(call.path_params["batch_id"])
+    if file is not None:
+        return Response(file.content, media_type="application/octet-stream")
+    if batch.state == "failed":
+        # the gateway answers the batch's errors with 200 when there is no output file (GW-PK getBatchOutput.ts)
+        errors = {"object": "list", "data": [e.as_dict() for e in batch.validation_errors]}
+        return Response(json.dumps(errors).encode(), media_type="application/octet-stream")
+    raise InvalidRequest(f"Batch {batch.id} has no output yet (status '{batch.state}').", param="batch_id")
+
+
+DIALECT = Dialect(name="portkey", batch_fields=frozenset(BATCH_FIELDS))
+
+
+def make_backend(engine: Engine) -> OpenAIBatchBackend:
+    return OpenAIBatchBackend(engine, cancel_event=DIALECT.cancel_event)
+
+
+PROVIDER = Provider(
+    name="portkey",
+    prefix="/portkey/v1",
+    spec_name="portkey",
+    handlers={
+        **build_handlers(
+            DIALECT,
+            ("createFile", "listFiles", "retrieveFile", "deleteFile", "downloadFile", "createBatch", "listBatches", "retrieveBatch", "cancelBatch"),
+        ),
+        "getBatchOutput": get_batch_output,
+    },
+    make_backend=make_backend,
+    authenticate=authenticate,
+    render_error=render_error,
+    decorate=decorate,
+    summary="Portkey gateway batches and files (x-portkey-* auth, /output)",
+)

@@ -1,0 +1,8 @@
+"""Every provider the server mounts, in one place."""
+
+from __future__ import annotations
+
+from . import anyapi, phaseo, portkey
+from .base import Provider
+
+PROVIDERS: dict[str, Provider] = {p.name: p for p in (anyapi.PROVIDER, portkey.PROVIDER, phaseo.PROVIDER)}

@@ -1,0 +1,171 @@
+"""Load a vendored OpenAPI document, resolve what routing needs, and build JSON-Schema validators."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def specs_dir() -> Path:
+    """Where the vendored specs live: $MOCKSERVER_SPECS_DIR, else ``specs/`` beside the package."""
+    env = os.environ.get("MOCKSERVER_SPECS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "specs"
+
+
+class SpecError(Exception):
+    """A spec the server cannot be built from; start-up stops on it."""
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _to_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 schema dialect -> JSON Schema 2020-12 (``nullable``, boolean exclusive bounds)."""
+    if isinstance(node, list):
+        return [_to_json_schema(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _to_json_schema(v) for k, v in node.items()}
+    for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if out.get(flag) is True and bound in out:
+            out[flag] = out.pop(bound)
+        elif out.get(flag) is False:
+            out.pop(flag)
+    if out.pop("nullable", False) is True:
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
+        elif "$ref" in out or "oneOf" in out or "anyOf" in out or "allOf" in out:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@dataclass
+class Operation:
+    spec: Spec
+    operation_id: str
+    method: str
+    path: str
+    pointer: str
+    node: dict[str, Any]
+    parameters: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @cached_property
+    def request_body(self) -> tuple[dict[str, Any], str] | None:
+        body = self.node.get("requestBody")
+        return self.spec.resolve(body, f"{self.pointer}/requestBody") if body else None
+
+    def response(self, status: int) -> tuple[dict[str, Any], str] | None:
+        responses = self.node.get("responses", {})
+        for key in (str(status), f"{status // 100}XX", f"{status // 100}xx", "default"):
+            if key in responses:
+                return self.spec.resolve(responses[key], f"{self.pointer}/responses/{_escape(key)}")
+        return None
+
+    def declared_statuses(self) -> list[str]:
+        return list(self.node.get("responses", {}))
+
+
+class Spec:
+    def __init__(self, name: str, path: Path, document: dict[str, Any]) -> None:
+        self.name = name
+        self.path = path
+        self.document = document
+        self.title: str = document.get("info", {}).get("title", name)
+        self.version: str = str(document.get("openapi", ""))
+        if not self.version.startswith("3."):
+            raise SpecError(f"{path}: only OpenAPI 3.x is supported, got {self.version!r}")
+        self._schema_doc = _to_json_schema(copy.deepcopy(document)) if self.version.startswith("3.0") else document
+        self.uri = f"urn:mockserver:spec:{name}"
+        resource = Resource.from_contents(self._schema_doc, default_specification=DRAFT202012)
+        self._registry: Registry = Registry().with_resource(self.uri, resource)
+        self._validators: dict[str, Draft202012Validator] = {}
+        self.operations = self._collect_operations()
+
+    def resolve(self, node: dict[str, Any], pointer: str) -> tuple[dict[str, Any], str]:
+        """Follow local ``$ref``s; returns the node and its JSON pointer in the document."""
+        seen = 0
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            if not ref.startswith("#/"):
+                raise SpecError(f"{self.path}: only local $refs are supported, got {ref!r}")
+            pointer = ref[1:]
+            node = self.lookup(pointer)
+            seen += 1
+            if seen > 32:
+                raise SpecError(f"{self.path}: $ref cycle at {ref}")
+        return node, pointer
+
+    def lookup(self, pointer: str) -> Any:
+        node: Any = self.document
+        for raw in pointer.lstrip("/").split("/"):
+            token = raw.replace("~1", "/").replace("~0", "~")
+            try:
+                node = node[int(token)] if isinstance(node, list) else node[token]
+            except (KeyError, IndexError, ValueError) as exc:
+                raise SpecError(f"{self.path}: unresolvable pointer #{pointer}") from exc
+        return node
+
+    def validator(self, pointer: str) -> Draft202012Validator:
+        """A validator for the schema at ``pointer`` (refs resolve against the whole document)."""
+        if pointer not in self._validators:
+            schema = {"$ref": f"{self.uri}#{pointer}"}
+            self._validators[pointer] = Draft202012Validator(
+                schema, registry=self._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+        return self._validators[pointer]
+
+    def _collect_operations(self) -> list[Operation]:
+        operations: list[Operation] = []
+        seen: set[str] = set()
+        for path, item in self.document.get("paths", {}).items():
+            item_pointer = f"/paths/{_escape(path)}"
+            shared = item.get("parameters", [])
+            for method in HTTP_METHODS:
+                if method not in item:
+                    continue
+                node = item[method]
+                op_id = node.get("operationId")
+                if not op_id:
+                    raise SpecError(f"{self.path}: {method.upper()} {path} has no operationId")
+                if op_id in seen:
+                    raise SpecError(f"{self.path}: duplicate operationId {op_id!r}")
+                seen.add(op_id)
+                pointer = f"{item_pointer}/{method}"
+                op = Operation(self, op_id, method.upper(), path, pointer, node)
+                by_key: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+                for base, params in ((f"{item_pointer}/parameters", shared), (f"{pointer}/parameters", node.get("parameters", []))):
+                    for i, raw in enumerate(params):
+                        param, p_pointer = self.resolve(raw, f"{base}/{i}")
+                        by_key[(param["in"], param["name"])] = (param, p_pointer)
+                op.parameters = list(by_key.values())
+                operations.append(op)
+        return operations
+
+
+def load_spec(name: str, path: Path | None = None) -> Spec:
+    path = path or specs_dir() / f"{name}.yaml"
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpecError(f"cannot load spec {path}: {exc}") from exc
+    if not isinstance(document, dict):
+        raise SpecError(f"{path}: not an OpenAPI document")
+    return Spec(name, path, document)
