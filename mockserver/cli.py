@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--response-validation", choices=["off", "warn", "strict"], help="check every response against its spec (default warn)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=serve)
+
+    from .contract.cli import register
+
+    register(sub)
     return parser
 
 

@@ -49,6 +49,8 @@ class Engine:
     journal: list[JournalEntry] = field(default_factory=list, init=False)
     # user-defined scenarios by name (from a scenario file or the admin API), on top of the built-in ones
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
+    # the scenario a job gets when its request names none (set per server or per test)
+    default_scenario: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.clock = SimulatedClock(self.settings.clock_start, self.settings.clock_speed)

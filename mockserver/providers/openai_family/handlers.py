@@ -16,7 +16,7 @@ from .scenarios import plan_for
 
 def scenario_name(call: Call) -> str | None:
     metadata = call.body.get("metadata") or {}
-    return call.request.headers.get("x-mock-scenario") or metadata.get("mock_scenario")
+    return call.request.headers.get("x-mock-scenario") or metadata.get("mock_scenario") or call.engine.default_scenario
 
 
 def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, Handler]:
