@@ -9,8 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .baseline import operations_of
 from .core.engine import Engine
+from .documents import Document, DocumentError
+from .faults import add_faults, check_operations, parse_faults, remove_fault
 from .providers.base import Provider
+from .scenarios import check_scenario_name, describe, parse_scenario_file
 
 
 def _error(status: int, message: str) -> Response:
@@ -32,6 +36,18 @@ def mask(namespace: str | None) -> str | None:
     if namespace is None:
         return None
     return namespace if len(namespace) <= 8 else f"{namespace[:3]}...{namespace[-4:]}"
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no infinity: a duration that never ends is written "never" (as the admin API accepts it)."""
+    if isinstance(value, float) and value == float("inf"):
+        return "never"
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
+_JOURNAL_FILTERS = ("provider", "operation", "method", "status", "fault", "path")
 
 
 def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
@@ -76,12 +92,101 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         return JSONResponse({"object": "list", "data": data})
 
     async def requests(request: Request) -> Response:
+        """The journal, oldest first; ?provider= &operation= &method= &status= &fault= &path= narrow it."""
+        wanted = {k: v for k, v in request.query_params.items() if k in _JOURNAL_FILTERS}
+        unknown = sorted(set(request.query_params) - set(_JOURNAL_FILTERS))
+        if unknown:
+            return _error(400, f"unknown filter {unknown[0]!r} (filters: {', '.join(_JOURNAL_FILTERS)})")
         data = [
             {**e.__dict__, "namespace": mask(e.namespace)}
-            for e in engine.journal
-            if request.query_params.get("provider") in (None, e.provider)
+            for e in list(engine.journal)
+            if all(str(getattr(e, k)) == v for k, v in wanted.items())
         ]
         return JSONResponse({"object": "list", "data": data})
+
+    async def clear_requests(request: Request) -> Response:
+        engine.clear_journal()
+        return JSONResponse({"object": "list", "data": []})
+
+    async def scenario_list(request: Request) -> Response:
+        return JSONResponse(_finite(describe(engine)))
+
+    async def scenario_set(request: Request) -> Response:
+        """Add or replace scenarios and set the default: the scenario file's schema, as JSON."""
+        try:
+            data = await _json(request)
+            if "faults" in data:
+                raise DocumentError("admin API: faults are set with POST /_mock/faults")
+            parsed = parse_scenario_file(Document(data, "admin API (POST /_mock/scenarios)"), known=set(engine.scenarios))
+        except DocumentError as exc:
+            return _error(400, str(exc))
+        except ValueError as exc:
+            return _error(400, f"expected a JSON object: {exc}")
+        engine.scenarios.update(parsed.scenarios)
+        if "default" in data:
+            engine.default_scenario = parsed.default
+        return JSONResponse(_finite(describe(engine)))
+
+    async def scenario_clear(request: Request) -> Response:
+        engine.scenarios.clear()
+        engine.default_scenario = None
+        return JSONResponse(_finite(describe(engine)))
+
+    async def scenario_delete(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in engine.scenarios:
+            return _error(404, f"no user scenario {name!r} (user scenarios: {', '.join(sorted(engine.scenarios)) or 'none'})")
+        del engine.scenarios[name]
+        if engine.default_scenario == name:
+            engine.default_scenario = None
+        try:
+            check_scenario_name(engine, engine.default_scenario, "default scenario")
+        except DocumentError:
+            engine.default_scenario = None
+        return JSONResponse(_finite(describe(engine)))
+
+    async def fault_list(request: Request) -> Response:
+        return JSONResponse({"object": "list", "data": [f.as_dict() for f in list(engine.faults)]})
+
+    async def fault_add(request: Request) -> Response:
+        """One fault, a list of faults, or {"faults": [...]}; answers the faults added, with their ids."""
+        try:
+            raw = await request.body()
+            data = json.loads(raw) if raw.strip() else None
+            if isinstance(data, dict) and set(data) == {"faults"}:
+                data = data["faults"]
+            faults = parse_faults(Document(data, "admin API (POST /_mock/faults)"), (), data)
+            check_operations(faults, operations_of(providers))
+        except DocumentError as exc:
+            return _error(400, str(exc))
+        except ValueError as exc:
+            return _error(400, f"expected a JSON fault object or list: {exc}")
+        added = add_faults(engine, faults)
+        return JSONResponse({"object": "list", "data": [f.as_dict() for f in added]})
+
+    async def fault_clear(request: Request) -> Response:
+        engine.faults[:] = []
+        return JSONResponse({"object": "list", "data": []})
+
+    async def fault_delete(request: Request) -> Response:
+        if not remove_fault(engine, request.path_params["fault_id"]):
+            return _error(404, f"no fault {request.path_params['fault_id']!r}")
+        return JSONResponse({"deleted": request.path_params["fault_id"]})
+
+    async def snapshot(request: Request) -> Response:
+        return JSONResponse({"id": engine.snapshot()})
+
+    async def restore(request: Request) -> Response:
+        try:
+            snapshot_id = (await _json(request)).get("id")
+        except ValueError:
+            snapshot_id = None
+        if not isinstance(snapshot_id, str):
+            return _error(400, 'expected a JSON body {"id": "<snapshot id from POST /_mock/snapshot>"}')
+        if snapshot_id not in engine.snapshots():
+            return _error(404, f"no snapshot {snapshot_id!r} (snapshots: {', '.join(engine.snapshots()) or 'none'})")
+        engine.restore(snapshot_id)
+        return JSONResponse({"restored": snapshot_id, "now": engine.now()})
 
     async def provider_list(request: Request) -> Response:
         data = [
@@ -104,5 +209,16 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         Route("/batches", batches, methods=["GET"]),
         Route("/violations", violations, methods=["GET"]),
         Route("/requests", requests, methods=["GET"]),
+        Route("/requests", clear_requests, methods=["DELETE"]),
+        Route("/scenarios", scenario_list, methods=["GET"]),
+        Route("/scenarios", scenario_set, methods=["POST"]),
+        Route("/scenarios", scenario_clear, methods=["DELETE"]),
+        Route("/scenarios/{name}", scenario_delete, methods=["DELETE"]),
+        Route("/faults", fault_list, methods=["GET"]),
+        Route("/faults", fault_add, methods=["POST"]),
+        Route("/faults", fault_clear, methods=["DELETE"]),
+        Route("/faults/{fault_id}", fault_delete, methods=["DELETE"]),
+        Route("/snapshot", snapshot, methods=["POST"]),
+        Route("/restore", restore, methods=["POST"]),
         Route("/providers", provider_list, methods=["GET"]),
     ]

@@ -30,8 +30,10 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .baseline import Baseline
 
     app = create_app(_settings(args))
+    Baseline.load(args.scenarios, args.fixtures).install(app.state.engine, app.state.providers)
     base = f"http://{args.host}:{args.port}"
     print(f"mockserver: serving on {base}", flush=True)
     for name, provider in app.state.providers.items():
@@ -54,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clock-speed", type=float, help="simulated seconds per real second (default 1; 0 freezes the clock)")
     p.add_argument("--phaseo-mode", choices=["working", "not_implemented"], help="Phaseo answers normally, or 501 as its docs say today")
     p.add_argument("--response-validation", choices=["off", "warn", "strict"], help="check every response against its spec (default warn)")
+    p.add_argument("--scenarios", action="append", default=[], metavar="FILE", help="a scenario file: scenarios, the default scenario, faults (repeatable)")
+    p.add_argument("--fixtures", action="append", default=[], metavar="FILE", help="a fixture file, preloaded at start and on reset (repeatable)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=serve)
 

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from . import __version__
+from . import __version__, faults
 from .core.engine import ContractViolation, Engine, JournalEntry, Violation
 from .core.errors import MockError, ServerError
+from .faults import Fault
 from .providers.base import Call, Provider
 from .spec.loader import Operation, Spec
 from .spec.routing import OperationRouter
@@ -47,27 +48,44 @@ class ProviderApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         path = scope["path"][len(scope.get("root_path", "")) :] if scope.get("root_path") else scope["path"]
-        response, call = await self._handle(request, path)
+        response, call, fault = await self._handle(request, path)
+        if response is None:  # a fault drops the connection: nothing is sent
+            self._journal(request, path, call, 0, fault)
+            await faults.drop_connection(receive)
+            return
         response.headers.setdefault("X-Mock-Server", f"mockserver/{__version__}")
         if self.provider.decorate is not None:
             self.provider.decorate(call, response)
-        self._check(call, response)
+        if fault is None:  # a fault's answer is deliberate, not the fake breaking its spec
+            self._check(call, response)
+        self._journal(request, path, call, response.status_code, fault)
+        await response(scope, receive, send)
+
+    def _journal(self, request: Request, path: str, call: Call | None, status: int, fault: Fault | None) -> None:
         self.engine.record(
             JournalEntry(
                 at=self.engine.now(), provider=self.provider.name,
                 operation=call.operation.operation_id if call else None, method=request.method,
-                path=path, query=request.url.query, status=response.status_code,
-                namespace=call.namespace if call else None,
+                path=path, query=request.url.query, status=status,
+                namespace=call.namespace if call else None, fault=fault.id if fault else None,
             )
         )
-        await response(scope, receive, send)
 
-    async def _handle(self, request: Request, path: str) -> tuple[Response, Call | None]:
+    async def _handle(self, request: Request, path: str) -> tuple[Response | None, Call | None, Fault | None]:
+        """The response, the call (None if routing failed) and the fault that answered instead (if any);
+        no response means the fault drops the connection."""
         call: Call | None = None
         try:
             operation, path_params = self.router.match(request.method, path)
             call = Call(self.provider, operation, request, self.engine, path_params)
             call.request_id = self.engine.ids.hex("req_")
+            fault = faults.pick(self.engine, self.provider.name, operation.operation_id) if self.engine.faults else None
+            if fault is not None:
+                await faults.delay(fault, self.engine.settings.seed)
+                if fault.drop:
+                    return None, call, fault
+                if fault.status is not None:
+                    return faults.render(fault, self.provider, self.engine.now()), call, fault
             if self.provider.guard is not None:
                 self.provider.guard(call)
             call.namespace = self.provider.authenticate(request.headers, self.engine.settings)
@@ -75,16 +93,16 @@ class ProviderApp:
             if operation.operation_id in self.provider.unsupported:
                 raise MockError(f"{operation.label} is not supported by the mock: {self.provider.unsupported[operation.operation_id]}")
             response = await self.provider.handlers[operation.operation_id](call)
-            return response, call
+            return response, call, None
         except MockError as error:
-            return self.provider.render_error(error), call
+            return self.provider.render_error(error), call, None
         except ContractViolation:
             raise
         except Exception:
             log.error("unhandled error in %s %s:\n%s", request.method, path, traceback.format_exc())
             if self.engine.settings.response_validation == "strict":
                 raise
-            return self.provider.render_error(ServerError("An unexpected error occurred in the mock server.")), call
+            return self.provider.render_error(ServerError("An unexpected error occurred in the mock server.")), call, None
 
     def _check(self, call: Call | None, response: Response) -> None:
         if call is None or self.engine.settings.response_validation == "off":

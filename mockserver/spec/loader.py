@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -161,7 +162,17 @@ class Spec:
 
 
 def load_spec(name: str, path: Path | None = None) -> Spec:
+    """The parsed spec; cached per file and modification time (specs are read-only once loaded)."""
     path = path or specs_dir() / f"{name}.yaml"
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise SpecError(f"cannot load spec {path}: {exc}") from exc
+    return _load(name, path, stamp)
+
+
+@functools.lru_cache(maxsize=32)
+def _load(name: str, path: Path, stamp: int) -> Spec:
     try:
         document = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:

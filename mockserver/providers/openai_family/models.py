@@ -143,9 +143,9 @@ class OpenAIBatchBackend:
         BATCH_LIFECYCLE.advance(batch, self._now(), self._enter)
         return batch
 
-    def _add_file(self, filename: str, purpose: str, content: bytes, created_at: float) -> File:
+    def _add_file(self, filename: str, purpose: str, content: bytes, created_at: float, file_id: str | None = None) -> File:
         file = File(
-            id=self.engine.ids.new(self.file_prefix),
+            id=file_id or self.engine.ids.new(self.file_prefix),
             filename=filename,
             purpose=purpose,
             content=content,
@@ -330,6 +330,204 @@ class OpenAIBatchBackend:
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": tokens_in + tokens_out,
         }
+
+    # -- fixtures: state preloaded from a file (mockserver.fixtures) -------------------------------------
+
+    def load_fixture(self, kind: str, data: dict[str, Any]) -> None:
+        """Preload a ``file`` or a ``batch`` in any status; raises ValueError on data it cannot use.
+
+        file: ``id``, ``filename``, ``purpose`` (default batch), ``content`` (text) or ``lines`` (objects
+        written as JSONL), ``created_at`` (epoch seconds; default now).
+
+        batch: ``id``, ``endpoint`` (default /v1/chat/completions), ``completion_window`` (24h), ``metadata``,
+        ``status`` (default validating), ``scenario`` (its plan: durations, failure rate), the input as
+        ``input_file_id`` (a file loaded before) or ``requests`` (request bodies or whole JSONL lines) or
+        neither (``request_counts.total`` generated requests, default 3), ``request_counts`` ({total,
+        completed, failed}: which lines have run and failed), ``errors`` (a failed batch's validation errors),
+        ``created_at`` (default: so that the batch has just reached ``status`` now), ``expires_at``,
+        ``output_lines`` / ``error_lines`` (records that replace the generated output / error file of a
+        terminal batch), ``extra`` (provider fields such as Phaseo's request_id, session_id, webhook).
+
+        The batch goes through its lifecycle from ``validating`` to ``status`` at consistent moments, so a
+        completed, expired or cancelled batch has the output and error files its counts imply, and a batch
+        in an active status goes on moving with the clock.
+        """
+        if kind == "file":
+            self._load_file(data)
+        elif kind == "batch":
+            self._load_batch(data)
+        else:
+            raise ValueError(f"unknown kind {kind!r} (expected file or batch)")
+
+    def _load_file(self, data: dict[str, Any]) -> File:
+        _known_keys(data, ("id", "filename", "purpose", "content", "lines", "created_at"), "file")
+        if "content" in data and "lines" in data:
+            raise ValueError("file: give either 'content' or 'lines', not both")
+        content = data.get("content", "")
+        if "lines" in data:
+            content = "".join(json.dumps(line) + "\n" for line in data["lines"])
+        if not isinstance(content, str):
+            raise ValueError(f"file: 'content' must be text, got {type(content).__name__}")
+        file_id = data.get("id")
+        if file_id in self.files:
+            raise ValueError(f"file: id {file_id!r} is already loaded")
+        created = float(data.get("created_at", self._now()))
+        return self._add_file(str(data.get("filename") or f"{file_id or 'input'}.jsonl"), str(data.get("purpose", "batch")), content.encode(), created, file_id)
+
+    def _load_batch(self, data: dict[str, Any]) -> Batch:
+        from .scenarios import plan_for  # scenarios builds on this module's BatchPlan
+
+        _known_keys(data, BATCH_FIXTURE_KEYS, "batch")
+        status = data.get("status", "validating")
+        if status not in FIXTURE_PATHS:
+            raise ValueError(f"batch: status must be one of {', '.join(FIXTURE_PATHS)}, got {status!r}")
+        endpoint = str(data.get("endpoint", "/v1/chat/completions"))
+        plan = plan_for(data.get("scenario"), self.default_plan(), self.engine.scenarios)
+        batch_id = data.get("id") or self.engine.ids.new(self.batch_prefix)
+        if batch_id in self.batches:
+            raise ValueError(f"batch: id {batch_id!r} is already loaded")
+        counts = data.get("request_counts")
+        lines, errors, input_file_id = self._fixture_input(data, endpoint, batch_id, (counts or {}).get("total", 3))
+        if status == "failed":
+            errors = errors or [LineError(**e) for e in data.get("errors", [])] or [
+                LineError(plan.validation_error or "token_limit_exceeded", "Enqueued token limit reached (preloaded by a fixture).")
+            ]
+            lines = []
+        elif errors:
+            raise ValueError(f"batch: input file {input_file_id} is not a valid batch input ({errors[0].message}); only a failed batch may have one")
+        path = FIXTURE_PATHS[status] if not (status == "cancelled" and self.cancel_event == "cancel_now") else ("validating", "in_progress", "cancelled")
+        done = self._fixture_done(status, counts, len(lines))
+        failed = int(counts.get("failed", 0)) if counts else None
+        rng = random.Random(digest(self.engine.settings.seed, batch_id, "fixture"))
+        if failed is None:
+            failing = {i for i in range(len(lines)) if rng.random() < plan.line_failure_rate}
+        else:
+            failing = set(rng.sample(range(done), failed))
+        failed_before = [0]
+        for index in range(len(lines)):
+            failed_before.append(failed_before[-1] + (index in failing))
+        moments = self._fixture_moments(path, plan, data.get("created_at"), done, len(lines))
+        created = moments[0]
+        batch = Batch(
+            id=batch_id, endpoint=endpoint, input_file_id=input_file_id, completion_window=str(data.get("completion_window", "24h")),
+            metadata=data.get("metadata"), plan=plan,
+            expires_at=float(data.get("expires_at", created + self.engine.settings.durations.expiry_window)),
+            seq=self._next_seq(), lines=lines, validation_errors=errors, failed_before=failed_before, extra=dict(data.get("extra") or {}),
+        )
+        for state, at in zip(path, moments):
+            if state in ("expired", "cancelling", "cancelled") or (state == "in_progress" and counts and math.isinf(plan.in_progress)):
+                batch.done_when_stopped = done  # what ran before it stopped
+            self._enter(batch, state, at)
+        self._fixture_files(batch, data, status)
+        self.batches[batch.id] = batch
+        return batch
+
+    def _fixture_input(self, data: dict[str, Any], endpoint: str, batch_id: str, total: int) -> tuple[list[InputLine], list[LineError], str]:
+        limits = self.engine.settings.limits
+        if "input_file_id" in data:
+            file = self.files.get(data["input_file_id"])
+            if file is None:
+                raise ValueError(f"batch: input_file_id {data['input_file_id']!r} is not a file loaded before this batch")
+            lines, errors = validate_input(file.content, endpoint, limits.max_batch_requests, limits.max_errors_listed)
+            return lines, errors, file.id
+        requests = data.get("requests")
+        if requests is None:
+            requests = [_example_body(endpoint, i) for i in range(int(total))]
+        records = [
+            r if isinstance(r, dict) and "custom_id" in r else {"custom_id": f"request-{i + 1}", "method": "POST", "url": endpoint, "body": r}
+            for i, r in enumerate(requests)
+        ]
+        content = "".join(json.dumps(r) + "\n" for r in records).encode()
+        file = self._add_file(f"{batch_id}_input.jsonl", "batch", content, self._now())
+        lines, errors = validate_input(content, endpoint, limits.max_batch_requests, limits.max_errors_listed) if records else ([], [])
+        return lines, errors, file.id
+
+    @staticmethod
+    def _fixture_done(status: str, counts: dict[str, int] | None, total: int) -> int:
+        """Lines that have run: all once finalizing; else request_counts.completed + failed (default none)."""
+        if counts is None:
+            return total if status in ("finalizing", "completed") else 0
+        if counts.get("total", total) != total:
+            raise ValueError(f"batch: request_counts.total is {counts['total']} but the input has {total} requests")
+        completed, failed = int(counts.get("completed", 0)), int(counts.get("failed", 0))
+        done = completed + failed
+        if min(completed, failed) < 0 or done > total:
+            raise ValueError(f"batch: request_counts completed {completed} + failed {failed} exceed total {total}")
+        if status in ("finalizing", "completed") and done != total:
+            raise ValueError(f"batch: a {status} batch has run every request: completed + failed must be {total}, got {done}")
+        if status in ("validating", "failed") and done:
+            raise ValueError(f"batch: a {status} batch has run no request: completed and failed must be 0")
+        return done
+
+    def _fixture_moments(self, path: tuple[str, ...], plan: BatchPlan, created_at: Any, done: int, total: int) -> list[float]:
+        """When each state of ``path`` was entered: from ``created_at``, or back from now so the last is now."""
+        steps: list[float] = []
+        expiry = self.engine.settings.durations.expiry_window
+        for source, target in zip(path, path[1:]):
+            if target == "expired":
+                step = expiry - sum(steps)
+            elif source == "in_progress" and (target != "finalizing" or done < total):
+                step = plan.in_progress * done / total if done else 0.0  # stopped after ``done`` requests
+            else:
+                step = getattr(plan, source)
+            if math.isinf(step):
+                raise ValueError(f"batch: with scenario {plan.scenario!r} a batch never leaves {source!r}")
+            steps.append(max(0.0, step))
+        if path[-1] == "in_progress" and total and done < total and not math.isinf(plan.in_progress):
+            steps.append(plan.in_progress * (done + 0.5) / total)  # now is half-way through the next request
+        start = float(created_at) if created_at is not None else self._now() - sum(steps)
+        moments = [start]
+        for step in steps[: len(path) - 1]:
+            moments.append(moments[-1] + step)
+        return moments
+
+    def _fixture_files(self, batch: Batch, data: dict[str, Any], status: str) -> None:
+        for key, attr, suffix in (("output_lines", "output_file_id", "output"), ("error_lines", "error_file_id", "error")):
+            if key not in data:
+                continue
+            if status not in ("completed", "expired", "cancelled"):
+                raise ValueError(f"batch: '{key}' needs a status with results (completed, expired or cancelled), not {status!r}")
+            content = "".join(json.dumps(record) + "\n" for record in data[key]).encode()
+            file_id = getattr(batch, attr)
+            if file_id is not None:
+                self.files[file_id].content = content
+            elif content:
+                setattr(batch, attr, self._add_file(f"{batch.id}_{suffix}.jsonl", "batch_output", content, batch.entered_at).id)
+
+
+BATCH_FIXTURE_KEYS = (
+    "id", "endpoint", "completion_window", "metadata", "status", "scenario", "input_file_id", "requests", "request_counts",
+    "errors", "created_at", "expires_at", "output_lines", "error_lines", "extra",
+)
+
+# the states a batch goes through to reach each status
+FIXTURE_PATHS: dict[str, tuple[str, ...]] = {
+    "validating": ("validating",),
+    "failed": ("validating", "failed"),
+    "in_progress": ("validating", "in_progress"),
+    "finalizing": ("validating", "in_progress", "finalizing"),
+    "completed": ("validating", "in_progress", "finalizing", "completed"),
+    "expired": ("validating", "in_progress", "expired"),
+    "cancelling": ("validating", "in_progress", "cancelling"),
+    "cancelled": ("validating", "in_progress", "cancelling", "cancelled"),
+}
+
+
+def _known_keys(data: dict[str, Any], known: tuple[str, ...], kind: str) -> None:
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ValueError(f"{kind}: unknown key {unknown[0]!r} (expected one of: {', '.join(known)})")
+
+
+def _example_body(endpoint: str, i: int) -> dict[str, Any]:
+    kind = endpoint.rstrip("/").split("/v1/")[-1].lstrip("/")
+    if kind == "embeddings":
+        return {"model": "text-embedding-3-small", "input": f"Example text {i + 1}"}
+    if kind == "completions":
+        return {"model": "gpt-3.5-turbo-instruct", "prompt": f"Example prompt {i + 1}"}
+    if kind == "responses":
+        return {"model": "gpt-4o-mini", "input": f"Example question {i + 1}"}
+    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Example question {i + 1}"}]}
 
 
 def _page(items: list[Any], after: str | None, limit: int) -> tuple[list[Any], bool]:

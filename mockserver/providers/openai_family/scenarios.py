@@ -21,10 +21,15 @@ BUILTIN: dict[str, dict[str, Any]] = {
 }
 
 
-def plan_for(name: str | None, default: BatchPlan, extra: dict[str, dict[str, Any]] | None = None) -> BatchPlan:
+def plan_for(name: str | None, default: BatchPlan, extra: dict[str, dict[str, Any]] | None = None, explicit: bool = True) -> BatchPlan:
+    """The plan of scenario ``name`` (a user scenario wins over a built-in one). An unknown name is a 400 when
+    the request asked for it (``explicit``); an unknown server default (``engine.default_scenario`` is shared
+    by every provider and may name another provider's scenario) gives the default plan."""
     if not name:
         return default
     catalogue = {**BUILTIN, **(extra or {})}
+    if name not in catalogue and not explicit:
+        return default
     if name not in catalogue:
         raise InvalidRequest(f"Unknown mock scenario {name!r}; known scenarios: {', '.join(sorted(catalogue))}.", param="metadata.mock_scenario")
     fields = {f.name for f in dataclasses.fields(BatchPlan)}

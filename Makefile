@@ -1,0 +1,38 @@
+# The two commands a new user needs:  make serve   and   make test
+# Both create .venv and install the project (with the official SDKs the tests drive) on first use.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+ARGS   ?=
+
+.PHONY: install serve test test-fast contract specs-check bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## serve: install, then serve every provider on http://$(HOST):$(PORT) (Ctrl-C stops)
+serve: install
+	$(BIN)/mockserver serve --host $(HOST) --port $(PORT) $(ARGS)
+
+## test: install, then run the whole suite (unit, SDK, contract, plugin tests)
+test: install
+	$(BIN)/python -m pytest $(ARGS)
+
+## test-fast: the suite without the property-based contract tests
+test-fast: install
+	$(BIN)/python -m pytest tests $(ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/bench.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis reports *.egg-info

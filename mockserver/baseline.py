@@ -1,0 +1,65 @@
+"""What a server starts with and returns to on every reset: scenarios, the default scenario, faults, fixtures."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .core.engine import Engine
+from .faults import Fault, add_faults, check_operations
+from .fixtures import Fixture, check_fixtures, load_fixture_file, seeder
+from .documents import load_document
+from .providers.base import Provider
+from .scenarios import check_scenario_name, parse_scenario_file
+
+
+def operations_of(providers: dict[str, Provider]) -> dict[str, set[str]]:
+    """Every operationId of every mounted provider (handled or listed unsupported)."""
+    return {name: set(p.handlers) | set(p.unsupported) for name, p in providers.items()}
+
+
+@dataclass
+class Baseline:
+    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+    default_scenario: str | None = None
+    faults: list[Fault] = field(default_factory=list)
+    fixtures: list[Fixture] = field(default_factory=list)
+
+    @classmethod
+    def load(
+        cls, scenario_files: Iterable[str | Path] = (), fixture_files: Iterable[str | Path] = (), default_scenario: str | None = None
+    ) -> Baseline:
+        """Read scenario files (later files win for a name and for the default; faults add up) and fixture
+        files (in order). DocumentError names the file, line and key of the first mistake."""
+        baseline = cls()
+        for path in scenario_files:
+            parsed = parse_scenario_file(load_document(path), known=set(baseline.scenarios))
+            baseline.scenarios.update(parsed.scenarios)
+            baseline.default_scenario = parsed.default or baseline.default_scenario
+            baseline.faults.extend(parsed.faults)
+        for path in fixture_files:
+            baseline.fixtures.extend(load_fixture_file(path))
+        if default_scenario is not None:
+            baseline.default_scenario = default_scenario
+        return baseline
+
+    def install(self, engine: Engine, providers: dict[str, Provider]) -> Baseline:
+        """Check everything against this server (operations, scenario names, fixtures), apply it now and
+        after every ``engine.reset()``."""
+        check_operations(self.faults, operations_of(providers))
+        engine.scenarios = copy.deepcopy(self.scenarios)
+        check_scenario_name(engine, self.default_scenario, "default scenario")
+        self.fixtures = check_fixtures(self.fixtures, engine)
+        if self.apply not in engine.reset_hooks:
+            engine.reset_hooks.append(self.apply)
+        engine.reset()
+        return self
+
+    def apply(self, engine: Engine) -> None:
+        engine.scenarios = copy.deepcopy(self.scenarios)
+        engine.default_scenario = self.default_scenario
+        engine.faults[:] = []
+        add_faults(engine, self.faults)
+        engine.seeders[:] = [seeder(self.fixtures)] if self.fixtures else []

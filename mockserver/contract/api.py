@@ -1,0 +1,181 @@
+"""The kit's own calls (create flows, polling, pagination walks), checked like schemathesis' generated ones.
+
+Every answer is validated by schemathesis' response checks against the spec and fed to the semantics
+observer, so a hand-written flow is held to the same contract as a generated case.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import quote, urlencode
+
+import requests
+from schemathesis.core.failures import FailureGroup
+
+from .meter import Meter
+from .report import Finding, Report
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+    from .profiles import Profile
+    from .semantics import Observer
+
+# response checks that need nothing but the answer (no extra requests, no generated data)
+RESPONSE_CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+)
+
+
+class FlowError(Exception):
+    """A step of a flow could not go on (the answer was not what the next step needs)."""
+
+
+@dataclass
+class Exchange:
+    operation_id: str
+    label: str
+    status: int
+    body: Any
+    headers: dict[str, str]
+    example: str
+
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass
+class Api:
+    profile: Profile
+    schema: OpenApiSchema
+    base_url: str
+    headers: dict[str, str]
+    report: Report
+    observer: Observer
+    meter: Meter
+    context: dict[str, Any] = field(default_factory=dict)
+    phase: str = "flows"
+    timeout: float = 30.0
+    session: requests.Session = field(default_factory=requests.Session)
+    cleanups: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+
+    @property
+    def operations(self) -> set[str]:
+        return operation_ids(self.schema)
+
+    def has(self, operation_id: str) -> bool:
+        return operation_id in self.operations
+
+    def label(self, operation_id: str) -> str:
+        return self.schema.find_operation_by_id(operation_id).label  # type: ignore[no-any-return]
+
+    def call(
+        self,
+        operation_id: str,
+        *,
+        path: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
+        json_body: Any = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        data: dict[str, str] | None = None,
+        cleanup: bool = False,
+        check: bool = True,
+    ) -> Exchange:
+        """Send one request for ``operation_id``; check the answer against the spec and the semantics."""
+        operation = self.schema.find_operation_by_id(operation_id)
+        path = {k: str(v) for k, v in (path or {}).items()}
+        url = self.base_url.rstrip("/") + operation.path.format(**{k: quote(v, safe="") for k, v in path.items()})
+        kwargs: dict[str, Any] = {"params": query, "headers": self.headers, "timeout": self.timeout}
+        if json_body is not None:
+            kwargs["json"] = json_body
+        if files is not None:
+            kwargs["files"] = files
+            kwargs["data"] = data or {}
+        if cleanup:
+            with self.meter.cleanup():
+                response = self.session.request(operation.method.upper(), url, **kwargs)
+        else:
+            response = self.session.request(operation.method.upper(), url, **kwargs)
+        example = _curl(operation.method.upper(), url, query, json_body, files, data)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        exchange = Exchange(operation_id, operation.label, response.status_code, body, dict(response.headers), example)
+        if check:
+            self._validate(operation, path, query, json_body if files is None else {**(data or {}), **{k: v[1] for k, v in files.items()}},
+                           "multipart/form-data" if files is not None else ("application/json" if json_body is not None else None),
+                           response, example)
+            self.observer.observe(operation_id, operation.label, path, response.status_code, body, example, self.phase)
+        return exchange
+
+    def _validate(self, operation: Any, path: dict[str, str], query: dict[str, Any] | None, body: Any, media_type: str | None,
+                  response: requests.Response, example: str) -> None:
+        from schemathesis.checks import CHECKS, load_all_checks
+
+        load_all_checks()
+        kwargs: dict[str, Any] = {"path_parameters": path, "query": query or {}}
+        if body is not None:
+            kwargs.update(body=body, media_type=media_type)
+        case = operation.Case(**kwargs)
+        for name in RESPONSE_CHECKS:
+            try:
+                case.validate_response(response, checks=CHECKS.get_by_names([name]), headers=self.headers)
+            except FailureGroup as group:
+                for failure in group.exceptions:
+                    self.report.fail(Finding(
+                        operation=operation.label, check=name, title=failure.title, message=failure.message,
+                        code=getattr(failure, "code", ""), example=example, phase=self.phase,
+                    ))
+            except AssertionError as failure:
+                self.report.fail(Finding(operation=operation.label, check=name, title=str(failure).split("\n", 1)[0],
+                                         message=str(failure), example=example, phase=self.phase))
+            else:
+                self.report.passed(operation.label, name)
+
+    # -- clean-up --------------------------------------------------------------------------------
+
+    def on_cleanup(self, what: str, action: Callable[[], None], cost: int = 2) -> None:
+        """Undo ``what`` at the end of the run, even when a check failed; ``cost`` requests are kept back for it."""
+        if not self.meter.reserve(cost):
+            self.report.note(f"budget too small to reserve clean-up for {what}")
+        self.cleanups.append((what, action))
+        self.report.created.append(what)
+
+    def run_cleanups(self) -> None:
+        while self.cleanups:
+            what, action = self.cleanups.pop()
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - clean-up goes on; the failure is reported
+                self.report.cleanup.append((what, False, f"{type(exc).__name__}: {exc}"))
+            else:
+                self.report.cleanup.append((what, True, ""))
+
+
+def operation_ids(schema: OpenApiSchema) -> set[str]:
+    """The operationIds of every operation in ``schema``."""
+    ids = set()
+    for result in schema.get_all_operations():
+        operation_id = result.ok().definition.raw.get("operationId")
+        if operation_id:
+            ids.add(operation_id)
+    return ids
+
+
+def _curl(method: str, url: str, query: dict[str, Any] | None, json_body: Any, files: Any, data: Any) -> str:
+    target = url + ("?" + urlencode(query, doseq=True) if query else "")
+    parts = [f"curl -X {method} '{target}'"]
+    if json_body is not None:
+        parts.append(f"-H 'Content-Type: application/json' -d '{json.dumps(json_body)}'")
+    for key, value in (data or {}).items():
+        parts.append(f"-F '{key}={value}'")
+    for key, (filename, _, media) in (files or {}).items():
+        parts.append(f"-F '{key}=@{filename};type={media}'")
+    return " ".join(parts)

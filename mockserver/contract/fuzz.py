@@ -1,0 +1,185 @@
+"""Schemathesis' phases (examples, coverage, fuzzing, stateful) over one spec, results into the kit's report.
+
+The config is built here, explicitly: no ``schemathesis.toml`` is ever discovered. Against a fake every
+operation is fuzzed, positive and negative, with undeclared methods and stateful sequences. Against a
+real target only safe (GET) operations are generated from the spec; with writes allowed, unsafe
+operations get negative cases only, which a conforming server rejects without creating anything.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import schemathesis
+from schemathesis.engine import events, from_schema
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+from .meter import Meter
+from .report import Finding, Report
+
+if TYPE_CHECKING:
+    from .profiles import Profile
+    from .semantics import Observer
+
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class FuzzOptions:
+    max_examples: int = 10
+    seed: int = 0
+    phases: tuple[str, ...] = PHASES
+    stateful_steps: int = 8
+    request_timeout: float = 10.0
+    full: bool = True  # every operation, undeclared methods, stateful (fake); False: the real-target rules above
+    allow_writes: bool = False
+    operations: tuple[str, ...] = ()  # restrict to these operationIds (empty: all)
+
+
+def config_dict(options: FuzzOptions) -> dict[str, Any]:
+    phases: dict[str, Any] = {name: {"enabled": name in options.phases} for name in PHASES}
+    if not options.full:
+        phases["coverage"]["unexpected-methods"] = []  # never send undeclared methods to a real target
+        phases["stateful"]["enabled"] = False  # stateful sequences create; the kit's flows do that, bounded
+    phases["stateful"]["max-steps"] = options.stateful_steps
+    phases["stateful"]["inference"] = {"algorithms": []}  # the specs' explicit links drive the sequences
+    data: dict[str, Any] = {
+        "seed": options.seed,
+        "workers": 1,
+        "request-timeout": options.request_timeout,
+        "generation": {"max-examples": options.max_examples, "deterministic": True, "database": "none"},
+        "phases": phases,
+        "output": {"sanitization": {"enabled": True}},
+        "warnings": False,
+    }
+    if not options.full:
+        unsafe: dict[str, Any] = {"include-method": list(UNSAFE)}
+        if options.allow_writes:
+            unsafe["generation"] = {"mode": "negative"}
+            unsafe["phases"] = {"examples": {"enabled": False}}
+        else:
+            unsafe["enabled"] = False
+        data["operations"] = [unsafe]
+    return data
+
+
+def load(spec: Path, options: FuzzOptions, base_url: str, headers: dict[str, str]) -> OpenApiSchema:
+    config = schemathesis.Config.from_dict(config_dict(options))
+    schema = schemathesis.openapi.from_path(spec, config=config)
+    schema.config.update(base_url=base_url, headers=headers)
+    if options.operations:
+        schema = schema.include(operation_id=list(options.operations))
+    return schema  # type: ignore[no-any-return]
+
+
+# -- the semantics observer as a schemathesis check ---------------------------------------------------
+
+@dataclass(frozen=True)
+class _Run:
+    profile: Profile
+    observer: Observer
+    headers: dict[str, str]
+
+
+# the kit runs in progress, by spec title (titles are unique across specs/); checks and hooks are global
+_ACTIVE: dict[str, _Run] = {}
+_ACTIVE_LOCK = threading.Lock()
+
+
+def _active(case: Any) -> _Run | None:
+    title = case.operation.schema.raw_schema.get("info", {}).get("title")
+    with _ACTIVE_LOCK:
+        return _ACTIVE.get(title)
+
+
+@schemathesis.check
+def batch_semantics(ctx: Any, response: Any, case: Any) -> None:
+    """Feeds every answer of a kit run to its observer (which reports under its own check names)."""
+    active = _active(case)
+    if active is None:
+        return None
+    try:
+        body = response.json()
+    except Exception:  # noqa: BLE001 - not JSON: nothing to observe
+        return None
+    operation_id = case.operation.definition.raw.get("operationId")
+    example = case.as_curl_command(headers=active.headers)
+    phase = case.meta.phase.name.value if case.meta is not None else ""
+    active.observer.observe(operation_id, case.operation.label, {k: str(v) for k, v in (case.path_parameters or {}).items()},
+                     response.status_code, body, example, phase)
+    return None
+
+
+# -- running --------------------------------------------------------------------------------------------
+
+
+@schemathesis.hook("before_call")
+def pin_valid_values(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    """Positive cases of a kit run get the values its profile says the spec cannot express (see Profile.samples)."""
+    active = _active(case)
+    meta = case.meta
+    if active is None or meta is None or meta.generation.mode.value != "positive" or not isinstance(case.body, dict):
+        return
+    operation_id = case.operation.definition.raw.get("operationId")
+    case.body.update(active.profile.samples.get(operation_id, {}))
+    if meta.phase.name.value == "stateful":
+        case.body.update(active.profile.stateful_pins.get(operation_id, {}))
+
+
+def run(
+    schema: OpenApiSchema,
+    profile: Profile,
+    report: Report,
+    observer: Observer,
+    meter: Meter,
+    headers: dict[str, str],
+) -> None:
+    """Run the engine over ``schema`` and record every check result (and the observer's) in ``report``."""
+    title = schema.raw_schema.get("info", {}).get("title")
+    stream = from_schema(schema).execute()
+    meter.on_exhausted.append(stream.stop)
+    with _ACTIVE_LOCK:
+        _ACTIVE[title] = _Run(profile, observer, headers)
+    try:
+        for event in stream:
+            if isinstance(event, events.ScenarioFinished):
+                _record(event, report)
+            elif isinstance(event, events.NonFatalError):
+                if "budget" in event.info.message or meter.exhausted:
+                    continue
+                report.error(f"{event.label}: {event.info.title}: {event.info.message}")
+            elif isinstance(event, events.FatalError):
+                report.error(f"schemathesis stopped: {event.exception!r}")
+            elif isinstance(event, events.EngineFinished):
+                for failure in event.failures:
+                    report.fail(Finding(operation=failure.operation or "(run)", check="after_run", title=failure.title,
+                                        message=failure.message, code=failure.code))
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.pop(title, None)
+        meter.on_exhausted.remove(stream.stop)
+
+
+def _record(event: events.ScenarioFinished, report: Report) -> None:
+    recorder = event.recorder
+    phase = event.phase.value
+    for case_id, checks in recorder.checks.items():
+        node = recorder.cases.get(case_id)
+        label = node.value.operation.label if node is not None else (event.label or "(run)")
+        for check in checks:
+            if check.name == "batch_semantics":
+                continue  # the observer reports under its own names
+            if check.status.value == "success":
+                report.passed(label, check.name)
+            elif check.status.value == "failure" and check.failure_info is not None:
+                failure = check.failure_info.failure
+                report.fail(Finding(
+                    operation=failure.operation or label, check=check.name, title=failure.title, message=failure.message,
+                    code=failure.code, example=check.failure_info.code_sample, phase=phase,
+                ))
+            elif check.status.value == "error":
+                report.error(f"{label}: the check {check.name} crashed")

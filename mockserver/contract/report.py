@@ -1,0 +1,241 @@
+"""The outcome of a contract run: per operation and check, with a text summary, JSON and JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from .meter import Sanitizer
+
+RUN = "(run)"  # the pseudo-operation for findings that belong to no single operation
+
+
+@dataclass
+class Finding:
+    operation: str
+    check: str
+    title: str
+    message: str
+    code: str = ""
+    example: str = ""  # how to reproduce: a curl command or the request sequence
+    phase: str = ""
+    count: int = 1
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.operation, self.check, self.code or self.title, self.message.split("\n", 1)[0][:200])
+
+
+@dataclass
+class Outcome:
+    operation: str
+    check: str
+    passed: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    known: bool = False  # accepted in the baseline: reported, but does not fail the run
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.findings)
+
+
+@dataclass
+class Report:
+    provider: str
+    target: str
+    mode: str  # "fake" | "read-only" | "writes"
+    sanitize: Sanitizer = field(default_factory=Sanitizer)
+    budget: int | None = None
+    requests_sent: int = 0
+    requests_by_method: dict[str, int] = field(default_factory=dict)
+    waited_seconds: float = 0.0
+    stopped_by_budget: bool = False
+    started: float = field(default_factory=time.time)
+    elapsed: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds spent per step
+    outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    cleanup: list[tuple[str, bool, str]] = field(default_factory=list)  # (what, done, detail)
+    baseline: set[tuple[str, str]] = field(default_factory=set)
+
+    # -- recording -------------------------------------------------------------------------------
+
+    def outcome(self, operation: str, check: str) -> Outcome:
+        key = (operation, check)
+        if key not in self.outcomes:
+            self.outcomes[key] = Outcome(operation, check, known=key in self.baseline)
+        return self.outcomes[key]
+
+    def passed(self, operation: str, check: str, count: int = 1) -> None:
+        self.outcome(operation, check).passed += count
+
+    def fail(self, finding: Finding) -> None:
+        outcome = self.outcome(finding.operation, finding.check)
+        for existing in outcome.findings:
+            if existing.key == finding.key:
+                existing.count += finding.count
+                return
+        outcome.findings.append(finding)
+
+    def error(self, message: str) -> None:
+        if message not in self.errors:
+            self.errors.append(message)
+
+    def note(self, message: str) -> None:
+        if message not in self.notes:
+            self.notes.append(message)
+
+    # -- verdict ---------------------------------------------------------------------------------
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes.values() if o.failed and not o.known]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.errors
+
+    def failing(self) -> set[tuple[str, str]]:
+        """(operation, check) pairs that failed, baseline or not."""
+        return {key for key, o in self.outcomes.items() if o.failed}
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def _sorted(self) -> list[Outcome]:
+        return sorted(self.outcomes.values(), key=lambda o: (o.operation == RUN, o.operation, o.check))
+
+    def summary(self, verbose: bool = False) -> str:
+        s = self.sanitize
+        lines = [
+            f"mockserver contract: {self.provider} against {s(self.target)} ({self.mode})",
+            f"requests sent: {self.requests_sent}" + (f" of a budget of {self.budget}" if self.budget is not None else "")
+            + (f"; waited {self.waited_seconds:.1f}s on Retry-After" if self.waited_seconds else ""),
+        ]
+        if self.stopped_by_budget:
+            lines.append("stopped early: the request budget was spent (later phases are incomplete)")
+        current = None
+        for o in self._sorted():
+            if o.operation != current:
+                current = o.operation
+                lines.append(f"\n  {current}")
+            if o.failed:
+                mark = "KNOWN" if o.known else "FAIL"
+                total = sum(f.count for f in o.findings)
+                lines.append(f"    {mark:5s} {o.check} ({o.passed} passed, {total} failed)")
+                for finding in o.findings[: (None if verbose else 3)]:
+                    code = f"[{finding.code}] " if finding.code else ""
+                    lines.append(f"          {code}{s(finding.title)}")
+                    for text in s(finding.message).strip().splitlines()[:6]:
+                        lines.append(f"            {text}")
+                    if finding.example:
+                        lines.append(f"            reproduce: {s(finding.example)}")
+            else:
+                lines.append(f"    ok    {o.check} ({o.passed} passed)")
+        if self.created:
+            lines.append(f"\ncreated: {len(self.created)} resource(s)")
+        for what, done, detail in self.cleanup:
+            lines.append(f"  clean-up {'done' if done else 'FAILED'}: {s(what)}" + (f" ({s(detail)})" if detail else ""))
+        for note in self.notes:
+            lines.append(f"note: {s(note)}")
+        for error in self.errors:
+            lines.append(f"ERROR: {s(error)}")
+        failing = len(self.failures)
+        checks = len(self.outcomes)
+        verdict = "PASSED" if self.ok else "FAILED"
+        lines.append(
+            f"\n{verdict}: {checks - failing} of {checks} operation checks passed"
+            + (f", {failing} failed" if failing else "")
+            + (f", {len(self.errors)} error(s)" if self.errors else "")
+            + f" in {self.elapsed:.1f}s"
+        )
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {
+            "provider": self.provider,
+            "target": self.target,
+            "mode": self.mode,
+            "ok": self.ok,
+            "budget": self.budget,
+            "requests_sent": self.requests_sent,
+            "requests_by_method": self.requests_by_method,
+            "waited_seconds": round(self.waited_seconds, 3),
+            "stopped_by_budget": self.stopped_by_budget,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "results": [
+                {
+                    "operation": o.operation,
+                    "check": o.check,
+                    "status": "failed" if o.failed and not o.known else ("known" if o.failed else "passed"),
+                    "passed": o.passed,
+                    "failures": [
+                        {
+                            "code": f.code, "title": f.title, "message": f.message, "example": f.example,
+                            "phase": f.phase, "count": f.count,
+                        }
+                        for f in o.findings
+                    ],
+                }
+                for o in self._sorted()
+            ],
+            "created": self.created,
+            "cleanup": [{"what": w, "done": d, "detail": x} for w, d, x in self.cleanup],
+            "notes": self.notes,
+            "errors": self.errors,
+        }
+        return self.sanitize(data)  # type: ignore[no-any-return]
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+
+    def junit(self) -> ET.Element:
+        s = self.sanitize
+        suite = ET.Element(
+            "testsuite",
+            name=f"mockserver-contract.{self.provider}",
+            tests=str(len(self.outcomes)),
+            failures=str(len(self.failures)),
+            errors=str(len(self.errors)),
+            time=f"{self.elapsed:.3f}",
+        )
+        for o in self._sorted():
+            case = ET.SubElement(suite, "testcase", classname=f"{self.provider}.{o.operation}", name=o.check)
+            if o.failed:
+                tag = "skipped" if o.known else "failure"
+                text = "\n\n".join(
+                    s(f"[{f.code}] {f.title}\n{f.message}" + (f"\nreproduce: {f.example}" if f.example else "")) for f in o.findings
+                )
+                element = ET.SubElement(case, tag, message=s(f"{o.check} failed on {o.operation}" + (" (known, in baseline)" if o.known else "")))
+                element.text = text
+        for error in self.errors:
+            case = ET.SubElement(suite, "testcase", classname=f"{self.provider}.{RUN}", name="error")
+            ET.SubElement(case, "error", message=s(error.split("\n", 1)[0])).text = s(error)
+        return suite
+
+    def write_junit(self, path: str | Path) -> None:
+        write_junit([self], path)
+
+
+def write_junit(reports: list[Report], path: str | Path) -> None:
+    root = ET.Element("testsuites")
+    for report in reports:
+        root.append(report.junit())
+    ET.indent(root)
+    Path(path).write_text(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
+
+
+def load_baseline(path: str | Path) -> set[tuple[str, str]]:
+    """Accepted (operation, check) failures: {"accepted": [{"operation": ..., "check": ..., "why": ...}]}."""
+    data = json.loads(Path(path).read_text())
+    return {(item["operation"], item["check"]) for item in data.get("accepted", [])}

@@ -1,0 +1,166 @@
+"""``run_contract``: the whole suite against one provider's API, a fake the kit starts or any base URL.
+
+Steps, each bounded by the one request budget: create -> poll -> cancel flows (fake, or ``allow_writes``),
+pagination walks, read-only observation of existing resources (real targets without writes), then
+schemathesis' phases. Whatever was created is cleaned up at the end, even after a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+from ..spec.loader import specs_dir
+from . import fuzz
+from .api import Api, FlowError, operation_ids
+from .meter import BudgetExhausted, Meter, Sanitizer
+from .profiles import Profile, get_profile
+from .report import Report
+from .semantics import Observer, check_pagination, observe_existing, run_flows
+
+# the fake the kit starts runs its simulated clock this much faster than real time, so lifecycles end in polls
+FAKE_CLOCK_SPEED = 20.0
+
+
+class ContractSetupError(Exception):
+    """The run cannot start (no key, provider not served, ...); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Options:
+    max_examples: int = 10
+    seed: int = 0
+    phases: tuple[str, ...] = fuzz.PHASES
+    stateful_steps: int = 8
+    flows: int = 2
+    poll_timeout: float | None = None  # default: 10s against the fake, 60s against a URL
+    poll_interval: float | None = None  # default: 0.05s against the fake, 2s against a URL
+    page_size: int = 1
+    max_pages: int = 10
+    max_wait: float = 60.0  # longest Retry-After honoured
+    request_timeout: float = 10.0
+    operations: tuple[str, ...] = ()  # restrict schemathesis to these operationIds
+    baseline: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+
+
+@contextmanager
+def fake_server(provider: str, key: str, settings_changes: dict[str, object] | None = None) -> Iterator[str]:
+    """A LiveServer that accepts only ``key`` for ``provider`` (so wrong keys are rejected); yields the base URL."""
+    from ..core.settings import Settings
+    from ..live import LiveServer
+
+    settings = Settings(api_keys={provider: (key,)}, response_validation="strict", clock_speed=FAKE_CLOCK_SPEED)
+    if settings_changes:
+        settings = settings.replace(**settings_changes)
+    with LiveServer(settings) as server, quiet_fake():
+        if provider not in server.app.state.providers:
+            raise ContractSetupError(f"the fake does not serve {provider!r} (it serves: {', '.join(server.app.state.providers)})")
+        yield server.base_url(provider)
+
+
+@contextmanager
+def quiet_fake() -> Iterator[None]:
+    """The fake's own logs (tracebacks of requests it could not handle) would drown the summary; the findings say it."""
+    loggers = [logging.getLogger(name) for name in ("mockserver", "uvicorn.error", "uvicorn.access")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def run_contract(
+    provider: str,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    allow_writes: bool = False,
+    budget: int | None = None,
+    options: Options | None = None,
+    environ: dict[str, str] | None = None,
+    spec_path: Path | None = None,
+) -> Report:
+    """Run the suite. Without ``base_url`` against a fake started here (writes allowed); otherwise against the URL
+    (the base URL the provider's SDK takes), read-only unless ``allow_writes``. The key comes from ``api_key`` or
+    the provider's environment variable."""
+    profile = get_profile(provider)
+    options = options or Options()
+    env = dict(os.environ if environ is None else environ)
+    spec = spec_path or specs_dir() / f"{profile.spec}.yaml"
+    if base_url is None:
+        key = "sk-contract-" + secrets.token_hex(12)
+        with fake_server(provider, key) as url:
+            options = replace(options, poll_timeout=options.poll_timeout or 10.0, poll_interval=options.poll_interval or 0.05)
+            return _run(profile, spec, url, key, "fake", True, budget, options, env, fake=True)
+    key = api_key or profile.key_from_env(env)
+    if not key:
+        raise ContractSetupError(f"no API key for {provider}: pass --api-key or set {' or '.join(profile.key_env)}")
+    options = replace(options, poll_timeout=options.poll_timeout or 60.0, poll_interval=options.poll_interval or 2.0)
+    return _run(profile, spec, base_url, key, "writes" if allow_writes else "read-only", allow_writes, budget, options, env, fake=False)
+
+
+def _run(
+    profile: Profile, spec: Path, base_url: str, key: str, mode: str, writes: bool, budget: int | None,
+    options: Options, env: dict[str, str], fake: bool,
+) -> Report:
+    started = time.monotonic()
+    report = Report(profile.name, base_url, mode, sanitize=Sanitizer(profile.secrets(key, env)), budget=budget,
+                    baseline=set(options.baseline))
+    headers = profile.headers(key, env, fake=fake)
+    fuzz_options = fuzz.FuzzOptions(
+        max_examples=options.max_examples, seed=options.seed, phases=options.phases, stateful_steps=options.stateful_steps,
+        request_timeout=options.request_timeout, full=fake, allow_writes=writes, operations=options.operations,
+    )
+    schema = fuzz.load(spec, fuzz_options, base_url, headers)
+    everything = fuzz.load(spec, replace(fuzz_options, operations=()), base_url, headers)
+    with Meter(base_url, budget=budget, max_wait=options.max_wait) as meter:
+        observer = Observer(profile, report)
+        api = Api(profile, everything, base_url, headers, report, observer, meter, profile.context(env, fake=fake),
+                  timeout=options.request_timeout)
+        if writes and not fake and profile.write_warning:
+            report.note(f"writes allowed: {profile.write_warning}")
+        try:
+            steps = []
+            if writes and options.flows:
+                steps.append(("flows", lambda: run_flows(api, options.flows, options.poll_timeout or 10.0, options.poll_interval or 0.05)))
+            known = operation_ids(everything)
+            for pagination in profile.pagination:
+                if pagination.operation_id in known:
+                    steps.append(("pagination", lambda p=pagination: check_pagination(api, p, options.page_size, options.max_pages)))
+            if not writes:
+                steps.append(("observe", lambda: observe_existing(api, interval=options.poll_interval or 1.0)))
+            if options.phases:
+                steps.append(("schemathesis", lambda: fuzz.run(schema, profile, report, observer, meter, headers)))
+            for phase, step in steps:
+                api.phase = phase
+                clock = time.monotonic()
+                try:
+                    step()
+                except BudgetExhausted:
+                    break
+                except FlowError:
+                    continue  # already reported; the other steps still run
+                except requests.RequestException as exc:
+                    report.error(f"{phase}: {type(exc).__name__}: {exc}")
+                finally:
+                    report.timings[phase] = report.timings.get(phase, 0.0) + time.monotonic() - clock
+        finally:
+            api.phase = "cleanup"
+            api.run_cleanups()
+        report.requests_sent = meter.sent
+        report.requests_by_method = dict(meter.by_method)
+        report.waited_seconds = meter.waited
+        report.stopped_by_budget = meter.exhausted
+    report.elapsed = time.monotonic() - started
+    return report

@@ -1,0 +1,354 @@
+"""Batch semantics no generic tool checks: lifecycles, counters, timestamps, pagination, read-after-create.
+
+The observer looks at every 2xx answer the kit sees (its own calls and schemathesis' generated ones)
+and remembers the last snapshot of each resource, so the checks hold over time, across operations:
+
+- ``legal_transitions``: a status follows the previous one along the provider's lifecycle
+- ``terminal_stays_terminal``: a finished resource never changes status again
+- ``counters_consistent``: counters add up in every snapshot
+- ``counters_monotonic``: counters (and "last modified" stamps) never decrease
+- ``timestamps_consistent``: the timestamp of the current state is set, those of states not reached are not
+- ``timestamps_stable``: a timestamp or identity field never moves once set
+- ``pagination_consistent``: walking a list page by page neither skips nor repeats, ``has_more`` tells the truth
+- ``created_readable``: a created resource can be read back at once
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .profiles import Created, Pagination, Profile, Resource, View, as_time, dig
+from .report import Finding, Report
+
+if TYPE_CHECKING:
+    from .api import Api
+
+
+@dataclass
+class Snapshot:
+    status: str | None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            path = f"{prefix}{key}"
+            if isinstance(value, dict):
+                out.update(_flatten(value, path + "."))
+            out[path] = value
+    return out
+
+
+class Observer:
+    """Remembers the last snapshot of every resource it saw and checks each new one against it."""
+
+    def __init__(self, profile: Profile, report: Report) -> None:
+        self.profile = profile
+        self.report = report
+        self.views: dict[str, list[tuple[Resource, View]]] = {}
+        for resource in profile.resources:
+            for view in resource.views:
+                self.views.setdefault(view.operation_id, []).append((resource, view))
+        self.seen: dict[tuple[str, str], Snapshot] = {}
+
+    # -- extraction ------------------------------------------------------------------------------
+
+    def extract(self, resource: Resource, view: View, body: Any, path: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+        node = dig(body, view.envelope) if view.envelope else body
+        items = (node.get(view.items) if isinstance(node, dict) else None) if view.many else [node]
+        out = []
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            ident = path.get(view.id_from_path) if view.id_from_path else (item.get(resource.id_field) if resource.id_field else None)
+            if ident is not None:
+                out.append((str(ident), item))
+        return out
+
+    def observe(
+        self, operation_id: str | None, label: str, path: dict[str, str], status: int, body: Any, example: str = "", phase: str = ""
+    ) -> None:
+        if operation_id is None or not 200 <= status < 300 or not isinstance(body, (dict, list)):
+            return
+        for resource, view in self.views.get(operation_id, []):
+            for ident, item in self.extract(resource, view, body, path):
+                self._check(resource, label, ident, item, example, phase)
+
+    # -- checks ----------------------------------------------------------------------------------
+
+    def _result(self, label: str, check: str, problems: list[str], resource: Resource, ident: str, example: str, phase: str) -> None:
+        if not problems:
+            self.report.passed(label, check)
+            return
+        for problem in problems:
+            self.report.fail(Finding(
+                operation=label, check=check, title=f"{resource.name} {ident}: {problem}", message=problem,
+                example=example, phase=phase,
+            ))
+
+    def _check(self, resource: Resource, label: str, ident: str, item: dict[str, Any], example: str, phase: str) -> None:
+        values = _flatten(item)
+        status = item.get(resource.status) if resource.status else None
+        status = status if isinstance(status, str) else None
+        previous = self.seen.get((resource.name, ident))
+        lifecycle = resource.lifecycle
+
+        if resource.consistency is not None:
+            self._result(label, "counters_consistent", resource.consistency(item), resource, ident, example, phase)
+
+        if lifecycle is not None and status is not None:
+            problems = []
+            before = previous.status if previous is not None else None
+            if status not in lifecycle.states:
+                problems.append(f"status {status!r} is not a state of the lifecycle ({', '.join(sorted(lifecycle.states))})")
+            elif before in lifecycle.states and before not in lifecycle.terminal and not lifecycle.reachable(before, status):
+                problems.append(f"status went {before!r} -> {status!r}, which the lifecycle does not allow")
+            self._result(label, "legal_transitions", problems, resource, ident, example, phase)
+            if previous is not None and previous.status in lifecycle.terminal:
+                problems = [] if status == previous.status else [
+                    f"status went {previous.status!r} -> {status!r} after reaching the terminal state {previous.status!r}"
+                ]
+                self._result(label, "terminal_stays_terminal", problems, resource, ident, example, phase)
+
+        if resource.state_timestamps and lifecycle is not None and status in lifecycle.states:
+            self._result(label, "timestamps_consistent", self._timestamp_problems(resource, status, item), resource, ident, example, phase)
+
+        if previous is not None:
+            problems = []
+            watched = set(resource.stable) | set(resource.state_timestamps.values())
+            for name in sorted(watched):
+                old = previous.values.get(name)
+                if name in values and old is not None and values[name] != old:
+                    problems.append(f"{name} changed from {old!r} to {values[name]!r} (it must not move once set)")
+            self._result(label, "timestamps_stable", problems, resource, ident, example, phase)
+            problems = []
+            for name in resource.monotonic:
+                before, now = previous.values.get(name), values.get(name)
+                b, n = as_time(before), as_time(now)
+                if b is not None and n is not None and n < b:
+                    problems.append(f"{name} decreased from {before!r} to {now!r}")
+            if resource.monotonic:
+                self._result(label, "counters_monotonic", problems, resource, ident, example, phase)
+
+        merged = dict(previous.values) if previous is not None else {}
+        merged.update(values)
+        self.seen[(resource.name, ident)] = Snapshot(status if status is not None else (previous.status if previous else None), merged)
+
+    def _timestamp_problems(self, resource: Resource, status: str, item: dict[str, Any]) -> list[str]:
+        lifecycle = resource.lifecycle
+        assert lifecycle is not None
+        problems = []
+        states_of: dict[str, list[str]] = {}
+        for state, name in resource.state_timestamps.items():
+            states_of.setdefault(name, []).append(state)
+        own = resource.state_timestamps.get(status)
+        if own is not None and own in item and item[own] is None:
+            problems.append(f"status is {status!r} but {own} is not set")
+        for name, states in states_of.items():
+            if name in item and item[name] is not None and not any(lifecycle.reachable(s, status) for s in states):
+                problems.append(f"{name} is set but the status {status!r} does not follow {'/'.join(states)}")
+        # timestamps follow the order of the lifecycle
+        stamped = [(s, n, as_time(item.get(n))) for s, n in resource.state_timestamps.items() if item.get(n) is not None]
+        for a, name_a, at_a in stamped:
+            for b, name_b, at_b in stamped:
+                if a != b and name_a != name_b and at_a is not None and at_b is not None and lifecycle.reachable(a, b) and not lifecycle.reachable(b, a):
+                    if at_a > at_b:
+                        problems.append(f"{name_a} ({item[name_a]}) is later than {name_b} ({item[name_b]})")
+        return problems
+
+
+# -- pagination -------------------------------------------------------------------------------------
+
+
+def _page(api: Api, pagination: Pagination, limit: int, cursor: Any, context: dict[str, Any]) -> tuple[list[str], Any, dict[str, Any]]:
+    query = dict(pagination.query(context) if pagination.query else {})
+    query[pagination.limit_param] = limit
+    if cursor is not None and pagination.cursor_param:
+        query[pagination.cursor_param] = cursor
+    exchange = api.call(pagination.operation_id, query=query)
+    if not exchange.ok() or not isinstance(exchange.body, dict):
+        raise _Stop(f"{exchange.label} answered {exchange.status}")
+    items = exchange.body.get(pagination.items)
+    if not isinstance(items, list):
+        raise _Stop(f"{exchange.label}: no list under {pagination.items!r}")
+    resource_ids = [_item_id(api.profile, pagination.operation_id, item) for item in items]
+    return resource_ids, exchange.example, exchange.body
+
+
+class _Stop(Exception):
+    pass
+
+
+def _item_id(profile: Profile, operation_id: str, item: Any) -> str:
+    for resource in profile.resources:
+        for view in resource.views:
+            if view.operation_id == operation_id and view.many and resource.id_field and isinstance(item, dict):
+                return str(item.get(resource.id_field))
+    return repr(item)
+
+
+def _contiguous(part: list[str], whole: list[str]) -> int | None:
+    """Where ``part`` starts inside ``whole`` as one unbroken run; None if it does not."""
+    if not part:
+        return 0
+    for start in range(len(whole) - len(part) + 1):
+        if whole[start : start + len(part)] == part:
+            return start
+    return None
+
+
+def check_pagination(api: Api, pagination: Pagination, page_size: int = 1, max_pages: int = 10) -> None:
+    """Walk a list with small pages and compare it with one big page; report under ``pagination_consistent``."""
+    label = api.label(pagination.operation_id)
+    problems: list[str] = []
+    example = ""
+    try:
+        whole, example, big = _page(api, pagination, pagination.max_limit, None, api.context)
+        whole_complete = not (pagination.has_more and big.get(pagination.has_more))
+        if pagination.has_more and isinstance(big.get(pagination.has_more), bool) and len(whole) > pagination.max_limit:
+            problems.append(f"a page asked for {pagination.max_limit} items returned {len(whole)}")
+        if pagination.total and whole_complete and isinstance(big.get(pagination.total), int) and big[pagination.total] != len(whole):
+            problems.append(f"{pagination.total} is {big[pagination.total]} but the whole list has {len(whole)} items")
+        walked: list[str] = []
+        cursor: Any = None
+        pages = 0
+        more = True
+        while more and pages < max_pages:
+            ids, example, body = _page(api, pagination, page_size, cursor, api.context)
+            pages += 1
+            if len(ids) > page_size:
+                problems.append(f"page {pages} asked for {page_size} item(s) and returned {len(ids)}")
+            repeated = [i for i in ids if i in walked]
+            if repeated:
+                problems.append(f"page {pages} repeats {', '.join(repeated)} already seen on an earlier page")
+            walked += [i for i in ids if i not in walked]
+            has_more = body.get(pagination.has_more) if pagination.has_more else None
+            if pagination.style == "limit":
+                # one page only: has_more must say whether the whole list is longer than the page
+                if isinstance(has_more, bool) and whole_complete and has_more != (len(whole) > len(ids)):
+                    problems.append(f"has_more is {has_more} on a page of {len(ids)} of {len(whole)} items")
+                if whole_complete and _contiguous(ids, whole) is None:
+                    problems.append(f"the page {ids} is not a run of the whole list {whole}")
+                break
+            if has_more is True and not ids:
+                problems.append(f"page {pages} is empty but says has_more=true")
+                break
+            more = bool(has_more) if has_more is not None else bool(ids) and len(ids) >= page_size
+            if not more:
+                break
+            if pagination.style == "cursor":
+                cursor = ids[-1] if ids else None
+            elif pagination.style == "key":
+                cursor = body.get(pagination.next_key) if pagination.next_key else None
+                if cursor in (None, ""):
+                    problems.append(f"page {pages} says has_more=true but gives no {pagination.next_key}")
+                    break
+            elif pagination.style == "offset":
+                cursor = (cursor or 0) + len(ids)
+            if cursor is None:
+                break
+        if pagination.style != "limit" and whole_complete and not more:
+            start = _contiguous(walked, whole)
+            if start is None:
+                problems.append(f"walking pages of {page_size} gave {walked}, not a run of the whole list {whole}")
+            elif start + len(walked) != len(whole):
+                missing = whole[start + len(walked):]
+                problems.append(f"walking pages of {page_size} stopped after {len(walked)} item(s); the whole list has {len(whole)} "
+                                f"(skipped: {', '.join(missing)})")
+    except _Stop as stop:
+        api.report.note(f"pagination of {label} not checked: {stop}")
+        return
+    for problem in problems:
+        api.report.fail(Finding(operation=label, check="pagination_consistent", title=problem, message=problem,
+                                example=example, phase="pagination"))
+    if not problems:
+        api.report.passed(label, "pagination_consistent")
+
+
+# -- flows ------------------------------------------------------------------------------------------
+
+
+def read(api: Api, resource: Resource, ident: str) -> tuple[int, dict[str, Any] | None]:
+    assert resource.retrieve is not None
+    operation_id, param = resource.retrieve
+    exchange = api.call(operation_id, path={param: ident})
+    items = api.observer.extract(resource, next(v for v in resource.views if v.operation_id == operation_id), exchange.body, {param: ident})
+    return exchange.status, (items[0][1] if items and exchange.ok() else None)
+
+
+def check_created_readable(api: Api, created: Created) -> dict[str, Any] | None:
+    resource = api.profile.resource(created.resource)
+    if resource.retrieve is None:
+        return None
+    label = api.label(resource.retrieve[0])
+    status, item = read(api, resource, created.id)
+    if item is None:
+        message = f"{resource.name} {created.id} was just created, but reading it back answered {status}"
+        api.report.fail(Finding(operation=label, check="created_readable", title=message, message=message, phase=api.phase,
+                                example=f"create, then GET {resource.name} {created.id}"))
+    else:
+        api.report.passed(label, "created_readable")
+    return item
+
+
+def poll(api: Api, created: Created, timeout: float, interval: float, until_terminal: bool = True) -> str | None:
+    """Read the resource (and what hangs off it) until it is terminal or ``timeout`` passes; the last status."""
+    resource = api.profile.resource(created.resource)
+    lifecycle = resource.lifecycle
+    deadline = time.monotonic() + timeout
+    status: str | None = None
+    while True:
+        _, item = read(api, resource, created.id)
+        if api.profile.poll_related is not None:
+            api.profile.poll_related(api, created)
+        status = item.get(resource.status) if item and resource.status else None
+        if lifecycle is None or (until_terminal and status in lifecycle.terminal) or time.monotonic() >= deadline:
+            return status
+        time.sleep(interval)
+
+
+def run_flows(api: Api, count: int, timeout: float, interval: float) -> None:
+    """``count`` create -> read -> poll -> cancel flows; even flows cancel at once, odd ones let the resource run."""
+    profile = api.profile
+    if profile.create is None:
+        api.report.note(f"{profile.name}: no create flow in the profile")
+        return
+    for number in range(count):
+        created = profile.create(api)
+        check_created_readable(api, created)
+        resource = profile.resource(created.resource)
+        terminal = resource.lifecycle.terminal if resource.lifecycle else frozenset()
+        if number % 2 == 0 and profile.cancel is not None:
+            profile.cancel(api, created.id)
+            status = poll(api, created, timeout, interval)
+        else:
+            status = poll(api, created, timeout, interval)
+            if status not in terminal and profile.cancel is not None:
+                profile.cancel(api, created.id)
+                status = poll(api, created, timeout, interval)
+        if status not in terminal:
+            api.report.note(f"{resource.name} {created.id} was still {status!r} after {timeout:.0f}s of polling")
+        # one more read after the end: a terminal resource must stay as it is
+        poll(api, created, 0, interval, until_terminal=False)
+
+
+def observe_existing(api: Api, reads: int = 2, limit: int = 3, interval: float = 1.0) -> None:
+    """Read-only lifecycle checks: list a few existing resources and read each of them again."""
+    for resource in api.profile.resources:
+        if resource.retrieve is None:
+            continue
+        listing = next((p for p in api.profile.pagination if any(v.operation_id == p.operation_id and v.many for v in resource.views)), None)
+        if listing is None:
+            continue
+        try:
+            ids, _, _ = _page(api, listing, min(limit, listing.max_limit), None, api.context)
+        except _Stop:
+            continue
+        for _ in range(reads):
+            for ident in ids[:limit]:
+                read(api, resource, ident)
+            time.sleep(interval)

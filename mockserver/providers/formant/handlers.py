@@ -1,0 +1,77 @@
+"""HTTP for FormantAI batch calls: parse, call one backend verb, serialise (ISO-8601 times, ``{"data": ...}``)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from ...core.errors import InvalidRequest
+from ..base import Call, Handler, json_response
+from .csvfile import parse_csv
+from .models import BatchCall, FormantBackend
+from .scenarios import Plan, plan_for
+
+# the create answer is the docs' example shape; get and list add when the batch last changed and finished
+CREATE_FIELDS = ("id", "name", "agent_id", "status", "total_recipients", "created_at")
+
+
+def iso(seconds: float) -> str:
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def batch_json(batch: BatchCall) -> dict[str, Any]:
+    finished = batch.finished
+    return {
+        "id": batch.id,
+        "name": batch.name,
+        "agent_id": batch.agent_id,
+        "status": batch.state,
+        "total_recipients": batch.total_recipients,
+        "created_at": iso(batch.created),
+        "updated_at": iso(batch.updated),
+        "completed_at": None if finished is None else iso(finished),
+    }
+
+
+def scenario_plan(call: Call) -> Plan:
+    """The request's ``X-Mock-Scenario``, else the server's default scenario."""
+    asked = call.request.headers.get("x-mock-scenario")
+    return plan_for(asked or call.engine.default_scenario, call.engine.scenarios, explicit=bool(asked))
+
+
+async def create_batch_call(call: Call) -> Response:
+    upload = call.params.files.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InvalidRequest("'file' must be a CSV file upload (multipart/form-data).", param="file")
+    recipients = parse_csv(upload.filename or "", await upload.read())
+    plan = scenario_plan(call)
+    backend: FormantBackend = call.backend
+    batch = backend.create_batch_call(call.body["agent_id"], call.body["name"], recipients, plan)
+    data = batch_json(batch)
+    return json_response({"data": {key: data[key] for key in CREATE_FIELDS}})
+
+
+async def list_batch_calls(call: Call) -> Response:
+    offset = call.query("offset", 0)
+    batches, total = call.backend.list_batch_calls(agent_id=call.query("agent_id"), limit=call.query("limit", 20), offset=offset)
+    return json_response({"data": [batch_json(b) for b in batches], "has_more": offset + len(batches) < total, "total": total})
+
+
+async def get_batch_call(call: Call) -> Response:
+    return json_response({"data": batch_json(call.backend.get_batch_call(call.params.path["batch_id"]))})
+
+
+async def get_batch_call_metrics(call: Call) -> Response:
+    return json_response({"data": call.backend.get_batch_call_metrics(call.params.path["batch_id"])})
+
+
+HANDLERS: dict[str, Handler] = {
+    "createBatchCall": create_batch_call,
+    "listBatchCalls": list_batch_calls,
+    "getBatchCall": get_batch_call,
+    "get-batch-call-metrics": get_batch_call_metrics,
+}

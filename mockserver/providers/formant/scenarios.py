@@ -1,0 +1,100 @@
+"""Named outcome mixes for batch calls, chosen per request (``X-Mock-Scenario``) or per server.
+
+A scenario is a dict; this provider reads ``outcomes`` (relative weights of ``success, not_success,
+failed, busy, no_answer, unreachable, socket_failure``, normalised; missing outcomes weigh 0) and
+``max_attempts`` (dial attempts per call, >= 1). User scenarios (``engine.scenarios``) win over the
+built-in ones of the same name; a scenario without a key uses the default for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from ...core.errors import InvalidRequest
+
+OUTCOMES = ("success", "not_success", "failed", "busy", "no_answer", "unreachable", "socket_failure")
+
+# mostly answered and successful, with the usual share of unanswered, busy and unreachable numbers
+DEFAULT_MIX: dict[str, float] = {
+    "success": 0.62, "not_success": 0.13, "no_answer": 0.10, "busy": 0.05,
+    "unreachable": 0.04, "failed": 0.03, "socket_failure": 0.03,
+}
+DEFAULT_MAX_ATTEMPTS = 3  # the first dial and two retries
+
+BUILTIN: dict[str, dict[str, Any]] = {
+    "default": {"outcomes": DEFAULT_MIX},
+    "all_success": {"outcomes": {"success": 1}},
+    "no_retries": {"outcomes": DEFAULT_MIX, "max_attempts": 1},
+    "hard_to_reach": {"outcomes": {"success": 0.3, "not_success": 0.1, "no_answer": 0.4, "busy": 0.15, "unreachable": 0.05}},
+    "telephony_outage": {"outcomes": {"success": 0.2, "failed": 0.4, "socket_failure": 0.4}},
+    "all_unreachable": {"outcomes": {"unreachable": 1}},
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the calls of one batch will end, fixed when the batch is created."""
+
+    scenario: str
+    mix: tuple[tuple[str, float], ...]  # (outcome, probability), probabilities sum to 1
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+    def pick(self, fraction: float) -> str:
+        """The outcome at ``fraction`` (in [0, 1)) of the cumulative mix."""
+        total = 0.0
+        for outcome, probability in self.mix:
+            total += probability
+            if fraction < total:
+                return outcome
+        return next(outcome for outcome, p in reversed(self.mix) if p > 0)
+
+
+def digest(*parts: object) -> str:
+    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def fraction(*parts: object) -> float:
+    """A number in [0, 1) fixed by ``parts`` (seed, batch id, row ...), independent of read order."""
+    return int(digest(*parts)[:13], 16) / 16**13
+
+
+def normalise_mix(raw: Any, scenario: str) -> tuple[tuple[str, float], ...]:
+    if not isinstance(raw, dict):
+        raise InvalidRequest(f"Mock scenario {scenario!r}: 'outcomes' must be a mapping of {', '.join(OUTCOMES)} to weights.")
+    unknown = sorted(set(raw) - set(OUTCOMES))
+    if unknown:
+        raise InvalidRequest(f"Mock scenario {scenario!r}: unknown outcomes {', '.join(map(repr, unknown))} (known: {', '.join(OUTCOMES)}).")
+    weights = {}
+    for name in OUTCOMES:
+        value = raw.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
+            raise InvalidRequest(f"Mock scenario {scenario!r}: the weight of {name!r} must be a number >= 0, got {value!r}.")
+        weights[name] = float(value)
+    total = sum(weights.values())
+    if total <= 0 or total == float("inf"):
+        raise InvalidRequest(f"Mock scenario {scenario!r}: outcome weights must add up to a positive finite number.")
+    return tuple((name, weights[name] / total) for name in OUTCOMES)
+
+
+def plan_for(name: str | None, user: dict[str, dict[str, Any]], explicit: bool = True) -> Plan:
+    """The plan of the scenario called ``name``.
+
+    An unknown name asked for by the request is a 400. An unknown server default (``engine.default_scenario``
+    is shared by every provider and may name another provider's scenario) falls back to ``default``.
+    """
+    if name and name in user:
+        scenario = user[name]
+    elif name and name in BUILTIN:
+        scenario = BUILTIN[name]
+    elif name and explicit:
+        raise InvalidRequest(f"Unknown mock scenario {name!r}; known scenarios: {', '.join(sorted({*BUILTIN, *user}))}.")
+    else:
+        name, scenario = "default", BUILTIN["default"]
+    if not isinstance(scenario, dict):
+        raise InvalidRequest(f"Mock scenario {name!r} must be a mapping.")
+    attempts = scenario.get("max_attempts", DEFAULT_MAX_ATTEMPTS)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise InvalidRequest(f"Mock scenario {name!r}: 'max_attempts' must be an integer >= 1, got {attempts!r}.")
+    return Plan(name, normalise_mix(scenario.get("outcomes", DEFAULT_MIX), name), attempts)

@@ -1,0 +1,96 @@
+"""Named outcome mixes for batch tests, chosen per request (``X-Mock-Scenario``) or per server.
+
+A scenario is a dict; this provider reads its ``outcomes`` key: ``{pass: p, fail: p, error: p}``
+(relative weights, normalised; missing outcomes weigh 0). User scenarios (``engine.scenarios``) win over
+the built-in ones of the same name. A scenario without ``outcomes`` uses the default mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from ...core.errors import InvalidRequest
+
+OUTCOMES = ("pass", "fail", "error")
+
+# mostly pass: a healthy agent under test, with the odd failed metric and rare simulation error
+DEFAULT_MIX: dict[str, float] = {"pass": 0.8, "fail": 0.15, "error": 0.05}
+
+BUILTIN: dict[str, dict[str, Any]] = {
+    "default": {"outcomes": DEFAULT_MIX},
+    "all_pass": {"outcomes": {"pass": 1}},
+    "all_fail": {"outcomes": {"fail": 1}},
+    "all_error": {"outcomes": {"error": 1}},
+    "mixed": {"outcomes": {"pass": 0.5, "fail": 0.3, "error": 0.2}},
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the runs of one batch test will end, fixed when the batch is created."""
+
+    scenario: str
+    mix: tuple[tuple[str, float], ...]  # (outcome, probability), probabilities sum to 1
+
+    def pick(self, fraction: float) -> str:
+        """The outcome at ``fraction`` (in [0, 1)) of the cumulative mix."""
+        total = 0.0
+        for outcome, probability in self.mix:
+            total += probability
+            if fraction < total:
+                return outcome
+        return next(outcome for outcome, p in reversed(self.mix) if p > 0)
+
+
+def digest(*parts: object) -> str:
+    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def fraction(*parts: object) -> float:
+    """A number in [0, 1) fixed by ``parts`` (seed, batch id, index ...), independent of read order."""
+    return int(digest(*parts)[:13], 16) / 16**13
+
+
+def normalise_mix(raw: Any, allowed: tuple[str, ...], scenario: str) -> tuple[tuple[str, float], ...]:
+    if not isinstance(raw, dict):
+        raise InvalidRequest(f"Mock scenario {scenario!r}: 'outcomes' must be a mapping of {', '.join(allowed)} to weights.")
+    unknown = sorted(set(raw) - set(allowed))
+    if unknown:
+        raise InvalidRequest(f"Mock scenario {scenario!r}: unknown outcomes {', '.join(map(repr, unknown))} (known: {', '.join(allowed)}).")
+    weights = {}
+    for name in allowed:
+        value = raw.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
+            raise InvalidRequest(f"Mock scenario {scenario!r}: the weight of {name!r} must be a number >= 0, got {value!r}.")
+        weights[name] = float(value)
+    total = sum(weights.values())
+    if total <= 0 or total == float("inf"):
+        raise InvalidRequest(f"Mock scenario {scenario!r}: outcome weights must add up to a positive finite number.")
+    return tuple((name, weights[name] / total) for name in allowed)
+
+
+def lookup(name: str | None, user: dict[str, dict[str, Any]], explicit: bool) -> tuple[str, dict[str, Any]]:
+    """The scenario dict called ``name``: a user scenario, else a built-in one.
+
+    An unknown name asked for by the request is a 400. An unknown server default (``engine.default_scenario``
+    is shared by every provider and may name another provider's scenario) falls back to ``default``.
+    """
+    if not name:
+        return "default", BUILTIN["default"]
+    if name in user:
+        return name, user[name]
+    if name in BUILTIN:
+        return name, BUILTIN[name]
+    if explicit:
+        known = ", ".join(sorted({*BUILTIN, *user}))
+        raise InvalidRequest(f"Unknown mock scenario {name!r}; known scenarios: {known}.")
+    return "default", BUILTIN["default"]
+
+
+def plan_for(name: str | None, user: dict[str, dict[str, Any]], explicit: bool = True) -> Plan:
+    name, scenario = lookup(name, user, explicit)
+    if not isinstance(scenario, dict):
+        raise InvalidRequest(f"Mock scenario {name!r} must be a mapping.")
+    return Plan(name, normalise_mix(scenario.get("outcomes", DEFAULT_MIX), OUTCOMES, name))

@@ -1,0 +1,62 @@
+"""Shared fixtures: one strict live server per session (every response is checked against its spec)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver.app import create_app
+from mockserver.core.settings import Settings
+from mockserver.live import LiveServer
+
+STRICT = Settings(response_validation="strict")
+
+
+@pytest.fixture(scope="session")
+def live() -> Iterator[LiveServer]:
+    with LiveServer(STRICT) as server:
+        yield server
+
+
+@pytest.fixture
+def server(live: LiveServer) -> Iterator[LiveServer]:
+    """The session's live server, emptied before the test; the test fails if any response broke its spec."""
+    live.engine.reset()
+    live.engine.clock.set_speed(1.0)
+    yield live
+    assert live.engine.violations == [], live.engine.violations
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """The fake in-process (no socket), strict: a response that breaks its spec raises in the test."""
+    app = create_app(STRICT)
+    with TestClient(app) as test_client:
+        yield test_client
+    assert app.state.engine.violations == []
+
+
+def jsonl(n: int, url: str = "/v1/chat/completions", **body: Any) -> bytes:
+    """A valid batch input file of ``n`` requests."""
+    lines = []
+    for i in range(n):
+        if url.endswith("embeddings"):
+            payload: dict[str, Any] = {"model": "text-embedding-3-small", "input": f"text {i}"}
+        elif url.endswith("/completions") and "chat" not in url:
+            payload = {"model": "gpt-3.5-turbo-instruct", "prompt": f"Say {i}"}
+        elif url.endswith("responses"):
+            payload = {"model": "gpt-4o-mini", "input": f"Question {i}"}
+        else:
+            payload = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Hello {i}"}]}
+        payload.update(body)
+        lines.append(json.dumps({"custom_id": f"req-{i}", "method": "POST", "url": url, "body": payload}))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def upload(data: bytes, name: str = "input.jsonl") -> tuple[str, io.BytesIO]:
+    return (name, io.BytesIO(data))

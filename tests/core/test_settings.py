@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mockserver.core.settings import ConfigError, load_settings
+
+
+def test_config_file_sets_nested_values(tmp_path: Path) -> None:
+    path = tmp_path / "mock.yaml"
+    path.write_text("seed: 3\ndurations:\n  in_progress: 30\napi_keys:\n  anyapi: [k1, k2]\n")
+    settings = load_settings(path)
+    assert settings.seed == 3
+    assert settings.durations.in_progress == 30.0
+    assert settings.keys_for("anyapi") == ("k1", "k2")
+    assert settings.keys_for("portkey") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("sede: 1\n", "unknown key 'settings.sede'"),
+        ("durations:\n  validating: soon\n", "'settings.durations.validating' must be a number"),
+        ("line_failure_rate: 2\n", "line_failure_rate"),
+        ("api_keys:\n  nobody: [x]\n", "api_keys"),
+        ("seed: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_config_names_the_file_and_the_key(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert str(path) in str(info.value) and needle in str(info.value)

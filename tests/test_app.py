@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver.app import create_app
+from mockserver.dispatch import StartupError
+from mockserver.providers import anyapi
+from mockserver.providers.base import Provider
+
+
+def test_startup_fails_loudly_when_an_operation_has_no_handler() -> None:
+    handlers = dict(anyapi.PROVIDER.handlers)
+    del handlers["cancelBatch"]
+    broken = Provider(**{**anyapi.PROVIDER.__dict__, "handlers": handlers})
+    with pytest.raises(StartupError, match="without a handler: cancelBatch"):
+        create_app(providers={"anyapi": broken})
+    unsupported = Provider(**{**anyapi.PROVIDER.__dict__, "handlers": handlers, "unsupported": {"cancelBatch": "not yet"}})
+    client = TestClient(create_app(providers={"anyapi": unsupported}))
+    r = client.post("/anyapi/v1/batches/b/cancel", headers={"Authorization": "Bearer k"})
+    assert r.status_code == 400 and "not supported by the mock" in r.json()["error"]["message"]
+
+
+def test_startup_fails_on_a_handler_for_an_operation_the_spec_lacks() -> None:
+    broken = Provider(**{**anyapi.PROVIDER.__dict__, "handlers": {**anyapi.PROVIDER.handlers, "deleteEverything": anyapi.PROVIDER.handlers["cancelBatch"]}})
+    with pytest.raises(StartupError, match="deleteEverything"):
+        create_app(providers={"anyapi": broken})
+
+
+def test_index_lists_every_provider_base_url(client: TestClient) -> None:
+    body = client.get("/").json()
+    assert body["providers"]["anyapi"].endswith("/anyapi/v1") and body["providers"]["portkey"].endswith("/portkey/v1")
+    assert body["admin"].endswith("/_mock")
+
+
+def test_admin_clock_advance_and_reset(client: TestClient) -> None:
+    now = client.get("/_mock/clock").json()["now"]
+    advanced = client.post("/_mock/clock/advance", json={"seconds": 3600}).json()["now"]
+    assert advanced >= now + 3600
+    assert client.post("/_mock/clock/advance", json={"seconds": -5}).status_code == 400
+    assert client.post("/_mock/clock/advance", content=b"nope").status_code == 400
+    headers = {"Authorization": "Bearer secret-key-123"}
+    file_id = client.post("/anyapi/v1/files", headers=headers, data={"purpose": "batch"}, files={"file": ("a.jsonl", b"{}\n")}).json()["id"]
+    client.post("/anyapi/v1/batches", headers=headers, json={"input_file_id": file_id, "endpoint": "/v1/chat/completions", "completion_window": "24h"})
+    rows = client.get("/_mock/batches").json()["data"]
+    assert len(rows) == 1 and rows[0]["provider"] == "anyapi" and "secret-key-123" not in str(rows)
+    assert client.post("/_mock/reset").status_code == 200
+    assert client.get("/_mock/batches").json()["data"] == []
+    assert client.get("/anyapi/v1/files/" + file_id, headers=headers).status_code == 404

@@ -1,0 +1,62 @@
+"""The README's first command: ``mockserver serve`` in a real process, reached over loopback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver.live import free_port
+
+
+def _serve(*args: str) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--log-level", "warning", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(base + "/", timeout=0.5)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {proc.stdout.read() if proc.stdout else ''}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    yield from _serve("--api-key", "ci-key", "--seed", "4")
+
+
+def test_serve_mounts_every_provider_and_the_admin_api(served: str) -> None:
+    body = httpx.get(served + "/").json()
+    for name in ("anyapi", "portkey", "phaseo"):
+        assert body["providers"][name] == f"{served}/{name}/v1"
+    assert httpx.get(served + "/_mock/clock").json()["now"] > 1_600_000_000
+
+
+def test_serve_with_api_key_rejects_other_keys(served: str) -> None:
+    assert httpx.get(served + "/anyapi/v1/batches", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert httpx.get(served + "/anyapi/v1/batches", headers={"Authorization": "Bearer ci-key"}).status_code == 200
+
+
+def test_bad_config_file_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("durations:\n  validatin: 1\n")
+    proc = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--config", str(config)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert str(config) in proc.stderr and "unknown key 'settings.durations.validatin'" in proc.stderr
