@@ -14,7 +14,7 @@ from .core.engine import Engine
 from .documents import Document, DocumentError
 from .faults import add_faults, check_operations, parse_faults, remove_fault
 from .providers.base import Provider
-from .scenarios import check_scenario_name, describe, parse_scenario_file
+from .scenarios import describe, parse_scenario_file
 
 
 def _error(status: int, message: str) -> Response:
@@ -138,10 +138,6 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
             return _error(404, f"no user scenario {name!r} (user scenarios: {', '.join(sorted(engine.scenarios)) or 'none'})")
         del engine.scenarios[name]
         if engine.default_scenario == name:
-            engine.default_scenario = None
-        try:
-            check_scenario_name(engine, engine.default_scenario, "default scenario")
-        except DocumentError:
             engine.default_scenario = None
         return JSONResponse(_finite(describe(engine)))
 

@@ -59,13 +59,16 @@ def _lines(node: yaml.Node, key: Key, into: dict[Key, int]) -> None:
 
 
 def parse_document(text: str, source: str) -> Document:
+    loader = yaml.SafeLoader(text)
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}, line {mark.line + 1}" if mark is not None else source
         raise DocumentError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from exc
+    finally:
+        loader.dispose()
     lines: dict[Key, int] = {}
     if node is not None:
         _lines(node, (), lines)

@@ -59,10 +59,11 @@ def parse_fixture(doc: Document, key: Key, value: Any) -> Fixture:
 
 
 def parse_fixture_file(doc: Document) -> list[Fixture]:
-    items = doc.data.get("fixtures") if isinstance(doc.data, dict) else doc.data
-    if isinstance(doc.data, dict):
-        mapping(doc, (), doc.data, ("fixtures",))
-    key: Key = ("fixtures",) if isinstance(doc.data, dict) else ()
+    """``fixtures: [...]`` (or the bare list)."""
+    key: Key = ()
+    items = doc.data
+    if isinstance(items, dict):
+        key, items = ("fixtures",), mapping(doc, (), items, ("fixtures",)).get("fixtures")
     if items is None:
         return []
     if not isinstance(items, list):

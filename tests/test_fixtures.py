@@ -13,7 +13,7 @@ from openai import OpenAI
 
 from mockserver import cli
 from mockserver.documents import DocumentError
-from mockserver.fixtures import check_fixtures, load_fixture_file
+from mockserver.fixtures import check_fixtures, load_fixture_file, seeder
 from mockserver.harness import Harness
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -166,7 +166,7 @@ def test_files_inputs_and_explicit_output_lines(mock_server: Harness) -> None:
 def test_a_fixture_for_one_api_key_stays_in_that_namespace(tmp_path: Path, mock_server: Harness) -> None:
     path = tmp_path / "one.yaml"
     path.write_text("fixtures:\n  - {provider: anyapi, kind: batch, api_key: alice, data: {id: b_alice, status: completed}}\n")
-    mock_server.engine.seeders.append(__import__("mockserver.fixtures").fixtures.seeder(check_fixtures(load_fixture_file(path), mock_server.engine)))
+    mock_server.engine.seeders.append(seeder(check_fixtures(load_fixture_file(path), mock_server.engine)))
     assert get(mock_server, "anyapi", "/batches/b_alice", {"Authorization": "Bearer alice"})["status"] == "completed"
     assert httpx.get(mock_server.base_url("anyapi") + "/batches/b_alice", headers={"Authorization": "Bearer bob"}).status_code == 404
 

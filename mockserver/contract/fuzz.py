@@ -38,6 +38,7 @@ class FuzzOptions:
     full: bool = True  # every operation, undeclared methods, stateful (fake); False: the real-target rules above
     allow_writes: bool = False
     operations: tuple[str, ...] = ()  # restrict to these operationIds (empty: all)
+    shrink: bool = True  # minimise failing cases (more requests, clearer examples)
 
 
 def config_dict(options: FuzzOptions) -> dict[str, Any]:
@@ -51,7 +52,9 @@ def config_dict(options: FuzzOptions) -> dict[str, Any]:
         "seed": options.seed,
         "workers": 1,
         "request-timeout": options.request_timeout,
-        "generation": {"max-examples": options.max_examples, "deterministic": True, "database": "none"},
+        "generation": {
+            "max-examples": options.max_examples, "deterministic": True, "database": "none", "no-shrink": not options.shrink,
+        },
         "phases": phases,
         "output": {"sanitization": {"enabled": True}},
         "warnings": False,

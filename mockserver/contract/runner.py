@@ -48,6 +48,7 @@ class Options:
     max_wait: float = 60.0  # longest Retry-After honoured
     request_timeout: float = 10.0
     operations: tuple[str, ...] = ()  # restrict schemathesis to these operationIds
+    shrink: bool = True  # minimise failing cases (clearer examples, more requests)
     baseline: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
 
@@ -121,9 +122,10 @@ def _run(
     fuzz_options = fuzz.FuzzOptions(
         max_examples=options.max_examples, seed=options.seed, phases=options.phases, stateful_steps=options.stateful_steps,
         request_timeout=options.request_timeout, full=fake, allow_writes=writes, operations=options.operations,
+        shrink=options.shrink,
     )
     schema = fuzz.load(spec, fuzz_options, base_url, headers)
-    everything = fuzz.load(spec, replace(fuzz_options, operations=()), base_url, headers)
+    everything = fuzz.load(spec, replace(fuzz_options, operations=()), base_url, headers) if options.operations else schema
     with Meter(base_url, budget=budget, max_wait=options.max_wait) as meter:
         observer = Observer(profile, report)
         api = Api(profile, everything, base_url, headers, report, observer, meter, profile.context(env, fake=fake),

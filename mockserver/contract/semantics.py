@@ -201,70 +201,81 @@ def _contiguous(part: list[str], whole: list[str]) -> int | None:
     return None
 
 
+@dataclass
+class _Walk:
+    ids: list[str] = field(default_factory=list)
+    complete: bool = False  # the walk reached the end of the list
+    has_more: Any = None  # what the last page said
+    pages: int = 0
+    example: str = ""
+
+
+def _walk(api: Api, pagination: Pagination, size: int, max_pages: int, problems: list[str]) -> _Walk:
+    """Follow the list page by page (pages of ``size``), noting every contradiction in ``problems``."""
+    walk = _Walk()
+    cursor: Any = None
+    while walk.pages < max_pages:
+        ids, walk.example, body = _page(api, pagination, size, cursor, api.context)
+        walk.pages += 1
+        where = f"page {walk.pages} (limit {size})"
+        if len(ids) > size:
+            problems.append(f"{where} returned {len(ids)} items")
+        repeated = [i for i in ids if i in walk.ids]
+        if repeated:
+            problems.append(f"{where} repeats {', '.join(repeated)}, already on an earlier page")
+        walk.ids += [i for i in ids if i not in walk.ids]
+        walk.has_more = body.get(pagination.has_more) if pagination.has_more else None
+        if walk.has_more is True and len(ids) < size and pagination.style == "limit":
+            problems.append(f"{where} has {len(ids)} item(s), fewer than the limit, but says has_more=true")
+        if pagination.style == "limit":
+            walk.complete = walk.has_more is not True
+            return walk
+        if walk.has_more is True and not ids:
+            problems.append(f"{where} is empty but says has_more=true")
+            walk.complete = True
+            return walk
+        more = walk.has_more if isinstance(walk.has_more, bool) else len(ids) >= size
+        if not more:
+            walk.complete = True
+            return walk
+        if pagination.style == "cursor":
+            cursor = ids[-1]
+        elif pagination.style == "key":
+            cursor = body.get(pagination.next_key) if pagination.next_key else None
+            if cursor in (None, ""):
+                problems.append(f"{where} says has_more=true but gives no {pagination.next_key}")
+                return walk
+        else:  # offset
+            cursor = (cursor or 0) + len(ids)
+            total = body.get(pagination.total) if pagination.total else None
+            if isinstance(total, int) and isinstance(walk.has_more, bool) and walk.has_more != (cursor < total):
+                problems.append(f"{where} says has_more={walk.has_more} at offset {cursor} of {pagination.total}={total}")
+    return walk
+
+
 def check_pagination(api: Api, pagination: Pagination, page_size: int = 1, max_pages: int = 10) -> None:
-    """Walk a list with small pages and compare it with one big page; report under ``pagination_consistent``."""
+    """Walk a list with small pages and compare it with big pages; report under ``pagination_consistent``."""
     label = api.label(pagination.operation_id)
     problems: list[str] = []
-    example = ""
     try:
-        whole, example, big = _page(api, pagination, pagination.max_limit, None, api.context)
-        whole_complete = not (pagination.has_more and big.get(pagination.has_more))
-        if pagination.has_more and isinstance(big.get(pagination.has_more), bool) and len(whole) > pagination.max_limit:
-            problems.append(f"a page asked for {pagination.max_limit} items returned {len(whole)}")
-        if pagination.total and whole_complete and isinstance(big.get(pagination.total), int) and big[pagination.total] != len(whole):
-            problems.append(f"{pagination.total} is {big[pagination.total]} but the whole list has {len(whole)} items")
-        walked: list[str] = []
-        cursor: Any = None
-        pages = 0
-        more = True
-        while more and pages < max_pages:
-            ids, example, body = _page(api, pagination, page_size, cursor, api.context)
-            pages += 1
-            if len(ids) > page_size:
-                problems.append(f"page {pages} asked for {page_size} item(s) and returned {len(ids)}")
-            repeated = [i for i in ids if i in walked]
-            if repeated:
-                problems.append(f"page {pages} repeats {', '.join(repeated)} already seen on an earlier page")
-            walked += [i for i in ids if i not in walked]
-            has_more = body.get(pagination.has_more) if pagination.has_more else None
-            if pagination.style == "limit":
-                # one page only: has_more must say whether the whole list is longer than the page
-                if isinstance(has_more, bool) and whole_complete and has_more != (len(whole) > len(ids)):
-                    problems.append(f"has_more is {has_more} on a page of {len(ids)} of {len(whole)} items")
-                if whole_complete and _contiguous(ids, whole) is None:
-                    problems.append(f"the page {ids} is not a run of the whole list {whole}")
-                break
-            if has_more is True and not ids:
-                problems.append(f"page {pages} is empty but says has_more=true")
-                break
-            more = bool(has_more) if has_more is not None else bool(ids) and len(ids) >= page_size
-            if not more:
-                break
-            if pagination.style == "cursor":
-                cursor = ids[-1] if ids else None
-            elif pagination.style == "key":
-                cursor = body.get(pagination.next_key) if pagination.next_key else None
-                if cursor in (None, ""):
-                    problems.append(f"page {pages} says has_more=true but gives no {pagination.next_key}")
-                    break
-            elif pagination.style == "offset":
-                cursor = (cursor or 0) + len(ids)
-            if cursor is None:
-                break
-        if pagination.style != "limit" and whole_complete and not more:
-            start = _contiguous(walked, whole)
-            if start is None:
-                problems.append(f"walking pages of {page_size} gave {walked}, not a run of the whole list {whole}")
-            elif start + len(walked) != len(whole):
-                missing = whole[start + len(walked):]
-                problems.append(f"walking pages of {page_size} stopped after {len(walked)} item(s); the whole list has {len(whole)} "
-                                f"(skipped: {', '.join(missing)})")
+        whole = _walk(api, pagination, pagination.max_limit, max_pages, problems)
+        walked = _walk(api, pagination, page_size, max_pages, problems)
     except _Stop as stop:
         api.report.note(f"pagination of {label} not checked: {stop}")
         return
+    if whole.complete and walked.complete:
+        start = _contiguous(walked.ids, whole.ids)
+        if start is None:
+            problems.append(f"pages of {page_size} gave {walked.ids}, which is not a run of the whole list {whole.ids}")
+        elif pagination.style == "limit":
+            if isinstance(walked.has_more, bool) and walked.has_more != (len(whole.ids) > len(walked.ids)):
+                problems.append(f"a page of {len(walked.ids)} of {len(whole.ids)} items says has_more={walked.has_more}")
+        elif start + len(walked.ids) != len(whole.ids):
+            skipped = whole.ids[start + len(walked.ids):]
+            problems.append(f"pages of {page_size} ended after {len(walked.ids)} item(s) of {len(whole.ids)} (skipped: {', '.join(skipped)})")
     for problem in problems:
         api.report.fail(Finding(operation=label, check="pagination_consistent", title=problem, message=problem,
-                                example=example, phase="pagination"))
+                                example=walked.example, phase="pagination"))
     if not problems:
         api.report.passed(label, "pagination_consistent")
 
@@ -332,8 +343,9 @@ def run_flows(api: Api, count: int, timeout: float, interval: float) -> None:
                 status = poll(api, created, timeout, interval)
         if status not in terminal:
             api.report.note(f"{resource.name} {created.id} was still {status!r} after {timeout:.0f}s of polling")
-        # one more read after the end: a terminal resource must stay as it is
-        poll(api, created, 0, interval, until_terminal=False)
+        # two more reads after the end: a terminal resource must stay exactly as it is
+        for _ in range(2):
+            poll(api, created, 0, interval, until_terminal=False)
 
 
 def observe_existing(api: Api, reads: int = 2, limit: int = 3, interval: float = 1.0) -> None:

@@ -14,9 +14,11 @@ from .models import OpenAIBatchBackend
 from .scenarios import plan_for
 
 
-def scenario_name(call: Call) -> str | None:
+def scenario_name(call: Call) -> tuple[str | None, bool]:
+    """The scenario a request asks for, and whether it asked (rather than inheriting the server default)."""
     metadata = call.body.get("metadata") or {}
-    return call.request.headers.get("x-mock-scenario") or metadata.get("mock_scenario") or call.engine.default_scenario
+    asked = call.request.headers.get("x-mock-scenario") or metadata.get("mock_scenario")
+    return (asked, True) if asked else (call.engine.default_scenario, False)
 
 
 def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, Handler]:
@@ -62,12 +64,13 @@ def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, H
     async def create_batch(call: Call) -> Response:
         body = call.body
         backend: OpenAIBatchBackend = call.backend
+        name, asked = scenario_name(call)
         batch = backend.create_batch(
             input_file_id=body["input_file_id"],
             endpoint=dialect.normalise_endpoint(body["endpoint"]),
             completion_window=body["completion_window"],
             metadata=body.get("metadata"),
-            plan=plan_for(scenario_name(call), backend.default_plan(), call.engine.scenarios),
+            plan=plan_for(name, backend.default_plan(), call.engine.scenarios, explicit=asked),
             extra=dialect.create_extras(call),
         )
         return json_response(batch_json(call, batch))
