@@ -64,6 +64,7 @@ class Api:
     timeout: float = 30.0
     session: requests.Session = field(default_factory=requests.Session)
     cleanups: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+    tick: Callable[[], None] | None = None  # a fake's clock: polling moves it on instead of waiting
 
     @property
     def operations(self) -> set[str]:
@@ -108,6 +109,11 @@ class Api:
         except ValueError:
             body = None
         exchange = Exchange(operation_id, operation.label, response.status_code, body, dict(response.headers), example)
+        if check and response.status_code in (401, 403):
+            # with the run's own credentials: nothing can be tested, and that is not a pass
+            env = " or ".join(self.profile.key_env)
+            self.report.error(f"the target refused the run's credentials ({response.status_code} on {operation.label}): "
+                              f"check --api-key or {env}")
         if check:
             self._validate(operation, path, query, json_body if files is None else {**(data or {}), **{k: v[1] for k, v in files.items()}},
                            "multipart/form-data" if files is not None else ("application/json" if json_body is not None else None),

@@ -1,9 +1,174 @@
-"""Sub-commands of the contract-test kit, registered on the main parser."""
+"""Sub-commands of the contract-test kit, registered on the main parser: contract, drift, specs."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .profiles import PROFILES
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add the kit's sub-commands (contract, drift, specs) to ``mockserver``."""
+    providers = sorted(PROFILES)
+
+    p = sub.add_parser(
+        "contract",
+        help="run the contract suite against the fake, or against any server with a provider's API",
+        description="Without --base-url: against a fake started here. With it: against that server (the base URL the "
+        "provider's SDK takes), read-only unless --allow-writes. The key comes from --api-key or the provider's "
+        "environment variable. Exits 1 when a check fails.",
+    )
+    p.add_argument("--provider", required=True, choices=[*providers, "all"], help="the provider ('all': every one, fake only)")
+    p.add_argument("--base-url", help="run against this server instead of a fake")
+    p.add_argument("--api-key", help="the key for --base-url (default: the provider's environment variable)")
+    p.add_argument("--allow-writes", action="store_true", help="with --base-url: run bounded create -> poll -> cancel flows")
+    p.add_argument("--budget", type=int, help="hard limit on the requests sent to the target (every phase, every probe)")
+    p.add_argument("--max-examples", type=int, default=10, help="generated cases per operation and phase (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="generation seed (default 0; runs are deterministic)")
+    p.add_argument("--phases", default="examples,coverage,fuzzing,stateful", help="schemathesis phases to run (comma list; '' for none)")
+    p.add_argument("--flows", type=int, default=2, help="create flows when writes are allowed (default 2)")
+    p.add_argument("--poll-timeout", type=float, help="seconds to poll a created resource (default 10 fake, 60 URL)")
+    p.add_argument("--poll-interval", type=float, help="seconds between polls (default 0.05 fake, 2 URL)")
+    p.add_argument("--max-wait", type=float, default=60.0, help="longest Retry-After honoured, in seconds (default 60)")
+    p.add_argument("--operation", action="append", default=[], metavar="OPERATION_ID", help="fuzz only this operation (repeatable)")
+    p.add_argument("--no-shrink", action="store_true", help="do not minimise failing cases (fewer requests)")
+    p.add_argument("--baseline", type=Path, help="accepted failures: a JSON file with a 'contract' list of {operation, check, why}")
+    p.add_argument("--junit", type=Path, help="write a JUnit XML report here")
+    p.add_argument("--json", type=Path, help="write a JSON report here")
+    p.add_argument("--verbose", action="store_true", help="print every failure example, and passing checks")
+    p.add_argument("--mutants", action="store_true", help="plant each catalogued fault in the fake and print the score (caught / planted)")
+    p.set_defaults(func=contract_command)
+
+    d = sub.add_parser(
+        "drift",
+        help="send the same requests to the fake and a target and report what differs",
+        description="Compares status codes and bodies (after normalising ids, timestamps and request ids) step by step. "
+        "Fields the target sends that the spec does not declare are warnings. Differences accepted in the baseline "
+        "do not fail the run. Exits 1 on new drift.",
+    )
+    d.add_argument("--provider", required=True, choices=providers)
+    d.add_argument("--base-url", required=True, help="the target (the base URL the provider's SDK takes)")
+    d.add_argument("--api-key", help="the target's key (default: the provider's environment variable)")
+    d.add_argument("--allow-writes", action="store_true", help="also compare one create -> read -> cancel flow")
+    d.add_argument("--budget", type=int, default=100, help="hard limit on the requests sent to the target (default 100)")
+    d.add_argument("--baseline", type=Path, help="accepted differences (default: contract_tests/baselines/PROVIDER.json if it exists)")
+    d.add_argument("--update-baseline", action="store_true", help="accept every current difference into the baseline file")
+    d.add_argument("--markdown", type=Path, help="write the Markdown report here")
+    d.add_argument("--json", type=Path, help="write the JSON report here")
+    d.set_defaults(func=drift_command)
+
+    s = sub.add_parser("specs", help="checks of the vendored specs")
+    specs = s.add_subparsers(dest="specs_command", required=True)
+    c = specs.add_parser("check", help="valid OpenAPI, unique titles, examples match schemas, seed fields declared")
+    c.add_argument("--specs-dir", type=Path, help="the specs directory (default: the server's)")
+    c.add_argument("--seed-fields", type=Path, help="the seed field lists (default: contract_tests/seed_fields.json)")
+    c.add_argument("--json", type=Path, help="write a JSON report here")
+    c.set_defaults(func=specs_check_command)
+
+
+def load_contract_baseline(path: Path, provider: str) -> frozenset[tuple[str, str]]:
+    """Accepted (operation, check) pairs: a provider baseline ({"contract": [...]}) or a ledger keyed by provider."""
+    data: Any = json.loads(path.read_text())
+    entries = data.get("contract") if "contract" in data else data.get(provider, data.get("accepted", []))
+    return frozenset((e["operation"], e["check"]) for e in entries or [])
+
+
+def contract_command(args: argparse.Namespace) -> int:
+    from .report import write_junit
+    from .runner import ContractSetupError, Options, run_contract
+
+    if args.mutants:
+        return _mutants(args)
+    if args.provider == "all" and args.base_url:
+        print("mockserver contract: --provider all runs against the fake only; name one provider with --base-url", file=sys.stderr)
+        return 2
+    names = sorted(PROFILES) if args.provider == "all" else [args.provider]
+    reports = []
+    for name in names:
+        options = Options(
+            max_examples=args.max_examples, seed=args.seed, phases=tuple(p for p in args.phases.split(",") if p),
+            flows=args.flows, poll_timeout=args.poll_timeout, poll_interval=args.poll_interval, max_wait=args.max_wait,
+            operations=tuple(args.operation), shrink=not args.no_shrink,
+            baseline=load_contract_baseline(args.baseline, name) if args.baseline else frozenset(),
+        )
+        try:
+            report = run_contract(name, base_url=args.base_url, api_key=args.api_key, allow_writes=args.allow_writes,
+                                  budget=args.budget, options=options)
+        except ContractSetupError as exc:
+            if args.provider == "all":
+                print(f"mockserver contract: {name}: skipped: {exc}", file=sys.stderr)
+                continue
+            print(f"mockserver contract: {exc}", file=sys.stderr)
+            return 2
+        print(report.summary(verbose=args.verbose), flush=True)
+        reports.append(report)
+    if args.junit:
+        write_junit(reports, args.junit)
+    if args.json:
+        data = [r.as_dict() for r in reports]
+        args.json.write_text(json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
+    return max((r.exit_code for r in reports), default=2)
+
+
+def _mutants(args: argparse.Namespace) -> int:
+    from .mutants import score, score_text
+
+    if args.base_url:
+        print("mockserver contract --mutants plants faults in the fake; it takes no --base-url", file=sys.stderr)
+        return 2
+    names = sorted(PROFILES) if args.provider == "all" else [args.provider]
+    worst = 0
+    results = []
+    for name in names:
+        clean, verdicts = score(name)
+        accepted = load_contract_baseline(args.baseline, name) if args.baseline else frozenset()
+        print(score_text(name, clean, verdicts), flush=True)
+        unexplained = clean.failing() - accepted
+        if unexplained:
+            print(f"  the unmodified fake fails: {', '.join(f'{c} on {o}' for o, c in sorted(unexplained))}")
+        missed = [v for v in verdicts if not v.caught]
+        worst = max(worst, 1 if missed or unexplained else 0)
+        results.append({"provider": name, "caught": len(verdicts) - len(missed), "planted": len(verdicts),
+                        "clean_failures": sorted(f"{c} on {o}" for o, c in unexplained),
+                        "mutants": [{"name": v.mutant, "caught": v.caught, "by": sorted(f"{c} on {o}" for o, c in v.by)} for v in verdicts]})
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return worst
+
+
+def drift_command(args: argparse.Namespace) -> int:
+    from ..spec.loader import specs_dir
+    from .drift import run_drift, update_baseline
+    from .runner import ContractSetupError
+
+    baseline = args.baseline or specs_dir().parent / "contract_tests" / "baselines" / f"{args.provider}.json"
+    try:
+        drift = run_drift(args.provider, args.base_url, args.api_key, allow_writes=args.allow_writes, budget=args.budget,
+                          baseline=baseline)
+    except ContractSetupError as exc:
+        print(f"mockserver drift: {exc}", file=sys.stderr)
+        return 2
+    print(drift.markdown(), flush=True)
+    if args.markdown:
+        args.markdown.write_text(drift.markdown())
+    if args.json:
+        args.json.write_text(json.dumps(drift.as_dict(), indent=2) + "\n")
+    if args.update_baseline:
+        update_baseline(baseline, drift)
+        print(f"baseline updated: {baseline}")
+        return 0
+    return drift.exit_code
+
+
+def specs_check_command(args: argparse.Namespace) -> int:
+    from .specs_check import check_specs
+
+    report = check_specs(args.specs_dir, args.seed_fields)
+    print(report.summary())
+    if args.json:
+        args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    return report.exit_code

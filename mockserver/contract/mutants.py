@@ -406,12 +406,12 @@ CATALOGUE: tuple[Mutant, ...] = (
 
 def expected_labels(profile: Profile, mutant: Mutant) -> set[tuple[str, str]]:
     """The (operation label, check) pairs for a mutant's expectations on ``profile``."""
-    routes = {op: f"{verb} {path}" for verb, path, op in _spec_operations(profile)}
+    routes = {op: f"{verb} {path}" for verb, path, op in spec_operations(profile)}
     names = {"retrieve": _retrieve(profile), "list": _list_op(profile)}
     return {(routes[names.get(op, op)], check) for op, check in mutant.expected if names.get(op, op) in routes}
 
 
-def _spec_operations(profile: Profile) -> list[tuple[str, str, str]]:
+def spec_operations(profile: Profile) -> list[tuple[str, str, str]]:
     document = yaml.safe_load((specs_dir() / f"{profile.spec}.yaml").read_text())
     return [(m.upper(), path, op["operationId"]) for path, item in document["paths"].items() for m, op in item.items()
             if isinstance(op, dict) and "operationId" in op]
@@ -453,7 +453,7 @@ def mutant_server(provider: str, key: str, mutant: Mutant | None) -> Iterator[st
     from .runner import quiet_fake
 
     profile = get_profile(provider)
-    app = create_app(Settings(api_keys={provider: (key,)}, clock_speed=FAKE_CLOCK_SPEED))
+    app = create_app(Settings(api_keys={provider: (key,)}, clock_speed=FAKE_CLOCK_SPEED, response_validation="strict"))
     prefix = app.state.providers[provider].prefix
     wrapped = FaultApp(app, prefix, profile.spec, mutant.make(profile, key)) if mutant else app
     with quiet_fake(), serve(wrapped) as url:

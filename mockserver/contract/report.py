@@ -123,24 +123,29 @@ class Report:
         ]
         if self.stopped_by_budget:
             lines.append("stopped early: the request budget was spent (later phases are incomplete)")
-        current = None
+        by_operation: dict[str, list[Outcome]] = {}
         for o in self._sorted():
-            if o.operation != current:
-                current = o.operation
-                lines.append(f"\n  {current}")
-            if o.failed:
+            by_operation.setdefault(o.operation, []).append(o)
+        for operation, outcomes in by_operation.items():
+            lines.append(f"\n  {operation}")
+            passing = [o for o in outcomes if not o.failed]
+            if passing and not verbose:
+                lines.append(f"    ok    {len(passing)} checks: {', '.join(o.check for o in passing)}")
+            for o in outcomes:
+                if not o.failed:
+                    if verbose:
+                        lines.append(f"    ok    {o.check} ({o.passed} passed)")
+                    continue
                 mark = "KNOWN" if o.known else "FAIL"
                 total = sum(f.count for f in o.findings)
                 lines.append(f"    {mark:5s} {o.check} ({o.passed} passed, {total} failed)")
                 for finding in o.findings[: (None if verbose else 3)]:
                     code = f"[{finding.code}] " if finding.code else ""
-                    lines.append(f"          {code}{s(finding.title)}")
+                    lines.append(f"          {code}{s(finding.title)}" + (f" ({finding.phase})" if finding.phase else ""))
                     for text in s(finding.message).strip().splitlines()[:6]:
                         lines.append(f"            {text}")
                     if finding.example:
                         lines.append(f"            reproduce: {s(finding.example)}")
-            else:
-                lines.append(f"    ok    {o.check} ({o.passed} passed)")
         if self.created:
             lines.append(f"\ncreated: {len(self.created)} resource(s)")
         for what, done, detail in self.cleanup:

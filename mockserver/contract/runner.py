@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import requests
 
@@ -26,8 +26,11 @@ from .profiles import Profile, get_profile
 from .report import Report
 from .semantics import Observer, check_pagination, observe_existing, run_flows
 
-# the fake the kit starts runs its simulated clock this much faster than real time, so lifecycles end in polls
+# a fake served for a URL-mode run (mutants, drift) runs its clock this much faster than real time
 FAKE_CLOCK_SPEED = 20.0
+# the fake the kit starts itself has a frozen clock that each poll moves on by this many simulated seconds:
+# lifecycles end within a few polls, and a run does not depend on how fast the machine is (deterministic)
+FAKE_TICK = 0.5
 
 
 class ContractSetupError(Exception):
@@ -42,7 +45,7 @@ class Options:
     stateful_steps: int = 8
     flows: int = 2
     poll_timeout: float | None = None  # default: 10s against the fake, 60s against a URL
-    poll_interval: float | None = None  # default: 0.05s against the fake, 2s against a URL
+    poll_interval: float | None = None  # default: 0.05s against the fake (whose clock moves per poll), 2s against a URL
     page_size: int = 1
     max_pages: int = 10
     max_wait: float = 60.0  # longest Retry-After honoured
@@ -52,25 +55,30 @@ class Options:
     baseline: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
 
+@dataclass(frozen=True)
+class Fake:
+    url: str  # the provider's base URL on the fake
+    tick: Callable[[], None]  # moves the fake's clock on (one poll's worth)
+
+
 @contextmanager
-def fake_server(provider: str, key: str, settings_changes: dict[str, object] | None = None) -> Iterator[str]:
-    """A LiveServer that accepts only ``key`` for ``provider`` (so wrong keys are rejected); yields the base URL."""
+def fake_server(provider: str, key: str, clock_speed: float = 0.0) -> Iterator[Fake]:
+    """A LiveServer that accepts only ``key`` for ``provider`` (so wrong keys are rejected), in strict mode."""
     from ..core.settings import Settings
     from ..live import LiveServer
 
-    settings = Settings(api_keys={provider: (key,)}, response_validation="strict", clock_speed=FAKE_CLOCK_SPEED)
-    if settings_changes:
-        settings = settings.replace(**settings_changes)
-    with LiveServer(settings) as server, quiet_fake():
+    settings = Settings(api_keys={provider: (key,)}, response_validation="strict", clock_speed=clock_speed)
+    # quiet before (start-up logs) and after the server is built (uvicorn sets its loggers up when it is)
+    with quiet_fake(), LiveServer(settings) as server, quiet_fake():
         if provider not in server.app.state.providers:
             raise ContractSetupError(f"the fake does not serve {provider!r} (it serves: {', '.join(server.app.state.providers)})")
-        yield server.base_url(provider)
+        yield Fake(server.base_url(provider), lambda: server.engine.clock.advance(FAKE_TICK) and None)
 
 
 @contextmanager
 def quiet_fake() -> Iterator[None]:
     """The fake's own logs (tracebacks of requests it could not handle) would drown the summary; the findings say it."""
-    loggers = [logging.getLogger(name) for name in ("mockserver", "uvicorn.error", "uvicorn.access")]
+    loggers = [logging.getLogger(name) for name in ("mockserver", "uvicorn.error", "uvicorn.access", "python_multipart")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)
@@ -101,9 +109,9 @@ def run_contract(
     spec = spec_path or specs_dir() / f"{profile.spec}.yaml"
     if base_url is None:
         key = "sk-contract-" + secrets.token_hex(12)
-        with fake_server(provider, key) as url:
+        with fake_server(provider, key) as fake:
             options = replace(options, poll_timeout=options.poll_timeout or 10.0, poll_interval=options.poll_interval or 0.05)
-            return _run(profile, spec, url, key, "fake", True, budget, options, env, fake=True)
+            return _run(profile, spec, fake.url, key, "fake", True, budget, options, env, fake=True, tick=fake.tick)
     key = api_key or profile.key_from_env(env)
     if not key:
         raise ContractSetupError(f"no API key for {provider}: pass --api-key or set {' or '.join(profile.key_env)}")
@@ -113,7 +121,7 @@ def run_contract(
 
 def _run(
     profile: Profile, spec: Path, base_url: str, key: str, mode: str, writes: bool, budget: int | None,
-    options: Options, env: dict[str, str], fake: bool,
+    options: Options, env: dict[str, str], fake: bool, tick: Callable[[], None] | None = None,
 ) -> Report:
     started = time.monotonic()
     report = Report(profile.name, base_url, mode, sanitize=Sanitizer(profile.secrets(key, env)), budget=budget,
@@ -129,7 +137,7 @@ def _run(
     with Meter(base_url, budget=budget, max_wait=options.max_wait) as meter:
         observer = Observer(profile, report)
         api = Api(profile, everything, base_url, headers, report, observer, meter, profile.context(env, fake=fake),
-                  timeout=options.request_timeout)
+                  timeout=options.request_timeout, tick=tick)
         if writes and not fake and profile.write_warning:
             report.note(f"writes allowed: {profile.write_warning}")
         try:

@@ -141,7 +141,7 @@ async def _parse_body(op: Operation, request: Request, parsed: ParsedRequest) ->
             return
         try:
             parsed.body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidRequest(
                 "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
                 "HTTP library correctly. The API expects a JSON payload, but what was sent was not valid JSON.)"

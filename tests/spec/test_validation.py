@@ -75,6 +75,7 @@ def test_valid_request_is_parsed_with_typed_query() -> None:
         ({"json": {}}, "Missing required parameter: 'name'", "name"),
         ({"json": {"name": "a", "tags": {"a": "1", "b": "2", "c": "3"}}}, "Invalid value for 'tags'", "tags"),
         ({"content": b"{nope", "headers": {"content-type": "application/json"}}, "could not parse the JSON body", None),
+        ({"content": b"[" * 100_000, "headers": {"content-type": "application/json"}}, "could not parse the JSON body", None),
         ({"content": b"name=a", "headers": {"content-type": "text/plain"}}, "Invalid content type 'text/plain'", None),
         ({}, "request body is missing", None),
     ],

@@ -1,6 +1,6 @@
 """Batch calls of one namespace, their calls and metrics, and the verbs the spec's operations call. No HTTP here.
 
-Timeline of a batch (simulated seconds; Durations on the settings):
+Timeline of a batch (simulated seconds; Durations on the settings, or the scenario's own):
 - ``pending`` for ``durations.validating`` (FormantAI validates the agent and the CSV first);
 - then calls are dialled in waves of ``CONCURRENCY``, one wave per ``durations.call``; an attempt lasts a
   share of that slot depending on how it ends (a conversation longest, a busy line shortest);
@@ -188,22 +188,31 @@ class FormantBackend:
             CALL_LIFECYCLE.advance(call, now, _enter_call)
         BATCH_CALL_LIFECYCLE.advance(batch, now, _enter_batch)
 
+    def _durations(self, plan: Plan) -> tuple[float, float, float]:
+        """(validating, call, retry_delay) of ``plan``, the server's durations where it sets none."""
+        d = self.engine.settings.durations
+        return (
+            d.validating if plan.validating is None else plan.validating,
+            d.call if plan.call is None else plan.call,
+            d.retry_delay if plan.retry_delay is None else plan.retry_delay,
+        )
+
     def _plan_calls(self, batch_id: int, recipients: list[Recipient], plan: Plan, dial_from: float) -> list[PhoneCall]:
         seed = self.engine.settings.seed
-        durations = self.engine.settings.durations
+        _, slot, retry_delay = self._durations(plan)
         calls = []
         for index, recipient in enumerate(recipients):
-            start = dial_from + (index // CONCURRENCY) * durations.call + durations.call * 0.1 * fraction(seed, batch_id, index, "start")
+            start = dial_from + _share(slot, index // CONCURRENCY) + _share(slot, 0.1 * fraction(seed, batch_id, index, "start"))
             attempts: list[Attempt] = []
             for number in range(plan.max_attempts):
                 # attempt 0 is sha256(seed, batch id, index), as every per-item outcome in the mock
                 u = fraction(seed, batch_id, index) if number == 0 else fraction(seed, batch_id, index, "attempt", number)
                 outcome = plan.pick(u)
-                end = start + durations.call * _attempt_length(outcome, fraction(seed, batch_id, index, number, "length"))
+                end = start + _share(slot, _attempt_length(outcome, fraction(seed, batch_id, index, number, "length")))
                 attempts.append(Attempt(outcome, start, end))
                 if outcome not in RETRYABLE:
                     break
-                start = end + durations.retry_delay
+                start = end + retry_delay
             calls.append(PhoneCall(index, recipient.phone, dict(recipient.parameters), attempts))
         return calls
 
@@ -216,7 +225,7 @@ class FormantBackend:
         now = self._now()
         self._last_id += 1
         batch_id = self._last_id
-        calls = self._plan_calls(batch_id, recipients, plan, now + self.engine.settings.durations.validating)
+        calls = self._plan_calls(batch_id, recipients, plan, now + self._durations(plan)[0])
         batch = BatchCall(
             id=batch_id,
             name=name,
@@ -292,19 +301,28 @@ class FormantBackend:
             calls: list[PhoneCall] = []
         else:
             total = int(data.get("total_recipients", 0))
-            calls = self._plan_calls(batch_id, [Recipient(i + 2, "+10000000000", {}) for i in range(total)], plan_for("default", BUILTIN), created)
+            placeholders = [Recipient(i + 2, "+10000000000", {}) for i in range(total)]
+            calls = self._plan_calls(batch_id, placeholders, plan_for("default", BUILTIN), created)
             for call in calls:
                 if status in ("completed", "failed"):
                     call.attempt, call.state = len(call.attempts) - 1, call.final_state
                 elif status == "processing":
                     call.state = "in_progress"
                 call.entered_at = updated
-        batch = BatchCall(batch_id, str(data["name"]), int(data["agent_id"]), calls, total, "fixture", None, None, frozen=True, metrics_override=metrics)
+        batch = BatchCall(
+            batch_id, str(data["name"]), int(data["agent_id"]), calls, total, "fixture", None, None,
+            frozen=True, metrics_override=metrics,
+        )
         _enter_batch(batch, "pending", created)
         if status != "pending":
             _enter_batch(batch, status, updated)
         self.batches[batch_id] = batch
         self._last_id = max(self._last_id, batch_id)
+
+
+def _share(step: float, share: float) -> float:
+    """``share`` of a slot of ``step`` seconds; a step of ``inf`` (never) still gives 0 for share 0."""
+    return 0.0 if share == 0 else step * share
 
 
 def _seconds(value: Any, default: float) -> float:

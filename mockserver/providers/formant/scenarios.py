@@ -2,13 +2,16 @@
 
 A scenario is a dict; this provider reads ``outcomes`` (relative weights of ``success, not_success,
 failed, busy, no_answer, unreachable, socket_failure``, normalised; missing outcomes weigh 0) and
-``max_attempts`` (dial attempts per call, >= 1). User scenarios (``engine.scenarios``) win over the
-built-in ones of the same name; a scenario without a key uses the default for it.
+``max_attempts`` (dial attempts per call, >= 1), and the durations ``validating`` (the batch's pending
+phase), ``call`` (one wave of calls) and ``retry_delay`` in simulated seconds (``inf``: never). User
+scenarios (``engine.scenarios``) win over the built-in ones of the same name; a scenario without a key
+uses the default for it (``Durations`` on the settings for the durations).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +33,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
     "hard_to_reach": {"outcomes": {"success": 0.3, "not_success": 0.1, "no_answer": 0.4, "busy": 0.15, "unreachable": 0.05}},
     "telephony_outage": {"outcomes": {"success": 0.2, "failed": 0.4, "socket_failure": 0.4}},
     "all_unreachable": {"outcomes": {"unreachable": 1}},
+    "stall": {"call": 3_600.0},  # a wave of calls takes an hour: the batch stays processing
 }
 
 
@@ -40,6 +44,10 @@ class Plan:
     scenario: str
     mix: tuple[tuple[str, float], ...]  # (outcome, probability), probabilities sum to 1
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    # simulated seconds; None: the server's settings.durations
+    validating: float | None = None
+    call: float | None = None
+    retry_delay: float | None = None
 
     def pick(self, fraction: float) -> str:
         """The outcome at ``fraction`` (in [0, 1)) of the cumulative mix."""
@@ -58,6 +66,18 @@ def digest(*parts: object) -> str:
 def fraction(*parts: object) -> float:
     """A number in [0, 1) fixed by ``parts`` (seed, batch id, row ...), independent of read order."""
     return int(digest(*parts)[:13], 16) / 16**13
+
+
+def seconds(scenario: dict[str, Any], key: str, name: str) -> float | None:
+    """A duration the scenario sets (``inf`` or ``"never"``: never happens), or None."""
+    value = scenario.get(key)
+    if value is None:
+        return None
+    if value == "never":
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+        raise InvalidRequest(f"Mock scenario {name!r}: {key!r} must be a number of seconds >= 0, got {value!r}.")
+    return float(value)
 
 
 def normalise_mix(raw: Any, scenario: str) -> tuple[tuple[str, float], ...]:
@@ -97,4 +117,5 @@ def plan_for(name: str | None, user: dict[str, dict[str, Any]], explicit: bool =
     attempts = scenario.get("max_attempts", DEFAULT_MAX_ATTEMPTS)
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         raise InvalidRequest(f"Mock scenario {name!r}: 'max_attempts' must be an integer >= 1, got {attempts!r}.")
-    return Plan(name, normalise_mix(scenario.get("outcomes", DEFAULT_MIX), name), attempts)
+    durations = {key: seconds(scenario, key, name) for key in ("validating", "call", "retry_delay")}
+    return Plan(name, normalise_mix(scenario.get("outcomes", DEFAULT_MIX), name), attempts, **durations)

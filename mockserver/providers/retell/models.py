@@ -232,17 +232,18 @@ class RetellBackend:
     def create_batch_test(self, response_engine: dict[str, Any], test_case_definition_ids: list[str], plan: Plan) -> BatchTest:
         missing = [i for i in test_case_definition_ids if i not in self.definitions]
         if missing:
-            raise Unprocessable(f"{ASSET_MISSING} Unknown test_case_definition_ids: {', '.join(missing)}.", param="test_case_definition_ids")
+            unknown = ", ".join(missing)
+            raise Unprocessable(f"{ASSET_MISSING} Unknown test_case_definition_ids: {unknown}.", param="test_case_definition_ids")
         now = self._now()
         batch_id = self._new_id()
         seed = self.engine.settings.seed
-        step = self.engine.settings.durations.test_run
+        step = self.engine.settings.durations.test_run if plan.test_run is None else plan.test_run
         runs = []
         for index, definition_id in enumerate(test_case_definition_ids):
-            wave_start = now + (index // CONCURRENCY) * step
+            wave_start = now + _share(step, index // CONCURRENCY)
             # inside its wave's slot: queued 5-25% of a slot, running 40-75% of one
-            starts_at = wave_start + step * (0.05 + 0.2 * fraction(seed, batch_id, index, "start"))
-            ends_at = starts_at + step * (0.4 + 0.35 * fraction(seed, batch_id, index, "length"))
+            starts_at = wave_start + _share(step, 0.05 + 0.2 * fraction(seed, batch_id, index, "start"))
+            ends_at = starts_at + _share(step, 0.4 + 0.35 * fraction(seed, batch_id, index, "length"))
             run = Run(
                 id=self._new_id(),
                 batch_id=batch_id,
@@ -381,6 +382,11 @@ class RetellBackend:
             modified=created,
             seq=0,
         )
+
+
+def _share(step: float, share: float) -> float:
+    """``share`` of a slot of ``step`` seconds; a step of ``inf`` (never) still gives 0 for share 0."""
+    return 0.0 if share == 0 else step * share
 
 
 def _require(data: dict[str, Any], keys: Iterable[str], kind: str) -> None:

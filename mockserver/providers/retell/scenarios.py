@@ -1,13 +1,15 @@
 """Named outcome mixes for batch tests, chosen per request (``X-Mock-Scenario``) or per server.
 
 A scenario is a dict; this provider reads its ``outcomes`` key: ``{pass: p, fail: p, error: p}``
-(relative weights, normalised; missing outcomes weigh 0). User scenarios (``engine.scenarios``) win over
-the built-in ones of the same name. A scenario without ``outcomes`` uses the default mix.
+(relative weights, normalised; missing outcomes weigh 0) and ``test_run`` (simulated seconds a wave of runs
+takes; ``inf``: runs never start). User scenarios (``engine.scenarios``) win over the built-in ones of the
+same name. A scenario without a key uses the default for it (the mix below, ``Durations.test_run``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
     "all_fail": {"outcomes": {"fail": 1}},
     "all_error": {"outcomes": {"error": 1}},
     "mixed": {"outcomes": {"pass": 0.5, "fail": 0.3, "error": 0.2}},
+    "stall": {"test_run": 3_600.0},  # runs take an hour: the batch stays in_progress
 }
 
 
@@ -33,6 +36,7 @@ class Plan:
 
     scenario: str
     mix: tuple[tuple[str, float], ...]  # (outcome, probability), probabilities sum to 1
+    test_run: float | None = None  # None: settings.durations.test_run
 
     def pick(self, fraction: float) -> str:
         """The outcome at ``fraction`` (in [0, 1)) of the cumulative mix."""
@@ -51,6 +55,18 @@ def digest(*parts: object) -> str:
 def fraction(*parts: object) -> float:
     """A number in [0, 1) fixed by ``parts`` (seed, batch id, index ...), independent of read order."""
     return int(digest(*parts)[:13], 16) / 16**13
+
+
+def seconds(scenario: dict[str, Any], key: str, name: str) -> float | None:
+    """A duration the scenario sets (``inf`` or ``"never"``: never happens), or None."""
+    value = scenario.get(key)
+    if value is None:
+        return None
+    if value == "never":
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+        raise InvalidRequest(f"Mock scenario {name!r}: {key!r} must be a number of seconds >= 0, got {value!r}.")
+    return float(value)
 
 
 def normalise_mix(raw: Any, allowed: tuple[str, ...], scenario: str) -> tuple[tuple[str, float], ...]:
@@ -93,4 +109,4 @@ def plan_for(name: str | None, user: dict[str, dict[str, Any]], explicit: bool =
     name, scenario = lookup(name, user, explicit)
     if not isinstance(scenario, dict):
         raise InvalidRequest(f"Mock scenario {name!r} must be a mapping.")
-    return Plan(name, normalise_mix(scenario.get("outcomes", DEFAULT_MIX), OUTCOMES, name))
+    return Plan(name, normalise_mix(scenario.get("outcomes", DEFAULT_MIX), OUTCOMES, name), seconds(scenario, "test_run", name))

@@ -99,3 +99,15 @@ def test_models_know_no_http() -> None:
         imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not any(m.split(".")[0] == "starlette" for m in imported), name
+
+
+def test_scenario_durations_and_a_retry_that_never_comes() -> None:
+    engine, formant = backend()
+    plan = plan_for("slow_busy", {"slow_busy": {"outcomes": {"busy": 1}, "call": 30.0, "retry_delay": float("inf")}})
+    batch = formant.create_batch_call(1, "b", recipients(3), plan)
+    validating = engine.settings.durations.validating
+    assert all(START + validating <= c.attempts[0].start < START + validating + 3.0 for c in batch.calls)  # 10% of a 30 s slot
+    assert all(c.attempts[0].end - c.attempts[0].start <= 30.0 * 0.07 for c in batch.calls)
+    engine.clock.advance(86_400)
+    metrics = formant.get_batch_call_metrics(batch.id)
+    assert (metrics["pending_retry_count"], metrics["total_processed"], batch.state) == (3, 0, "processing")

@@ -22,7 +22,7 @@ def test_user_scenario_sets_outcomes_and_attempts() -> None:
 def test_unknown_names_are_400_only_when_asked_for() -> None:
     with pytest.raises(InvalidRequest, match="Unknown mock scenario"):
         plan_for("nope", {})
-    assert plan_for("stall", {}, explicit=False).scenario == "default"
+    assert plan_for("partial_failure", {}, explicit=False).scenario == "default"  # an OpenAI-family name
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,11 @@ def test_unknown_names_are_400_only_when_asked_for() -> None:
 def test_bad_scenarios_are_400(scenario: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidRequest, match=message):
         plan_for("custom", {"custom": scenario})
+
+
+def test_durations_come_from_the_scenario() -> None:
+    plan = plan_for("slow", {"slow": {"call": 30.0, "retry_delay": float("inf"), "validating": "never"}})
+    assert (plan.call, plan.retry_delay, plan.validating) == (30.0, float("inf"), float("inf"))
+    assert plan_for(None, {}).call is None  # the server's Durations
+    with pytest.raises(InvalidRequest, match="'call' must be a number of seconds"):
+        plan_for("bad", {"bad": {"call": -1}})

@@ -103,3 +103,13 @@ def test_models_know_no_http() -> None:
         imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not any(m.split(".")[0] == "starlette" for m in imported), name
+
+
+def test_a_scenario_that_never_runs_keeps_the_batch_in_progress() -> None:
+    engine, retell = backend()
+    ids = [retell.create_test_case_definition(f"case {i}", LLM, "prompt", []).id for i in range(25)]
+    batch = retell.create_batch_test(LLM, ids, plan_for("stuck", {"stuck": {"test_run": float("inf")}}))
+    engine.clock.advance(10 * 365 * 86_400)
+    batch = retell.get_batch_test(batch.id)
+    assert batch.state == "in_progress" and {run.state for run in batch.runs} == {"pending"}
+    assert batch.modified == batch.created

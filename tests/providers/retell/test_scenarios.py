@@ -32,3 +32,11 @@ def test_unknown_names_are_400_only_when_asked_for() -> None:
 def test_bad_scenarios_are_400(outcomes: object, message: str) -> None:
     with pytest.raises(InvalidRequest, match=message):
         plan_for("custom", {"custom": {"outcomes": outcomes}})
+
+
+def test_test_run_comes_from_the_scenario() -> None:
+    assert plan_for("slow", {"slow": {"test_run": 60}}).test_run == 60.0
+    assert plan_for("stall", {}).test_run == 3_600.0
+    assert plan_for("stuck", {"stuck": {"test_run": "never"}}).test_run == float("inf")
+    with pytest.raises(InvalidRequest, match="'test_run'"):
+        plan_for("bad", {"bad": {"test_run": True}})
