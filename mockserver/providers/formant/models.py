@@ -20,7 +20,8 @@ from ...core.engine import Engine
 from ...core.errors import NotFound
 from .csvfile import Recipient
 from .lifecycle import BATCH_CALL_LIFECYCLE, CALL_LIFECYCLE, FINAL_STATES, RETRYABLE
-from .scenarios import BUILTIN, Plan, fraction, plan_for
+from ...core.outcomes import fraction
+from .scenarios import BUILTIN, Plan, plan_for
 
 # Calls of one batch on the line at once. FormantAI documents a concurrent-call limit
 # (429 concurrent_call_limit_exceeded with max_calls) but not its value; 10 is our choice.

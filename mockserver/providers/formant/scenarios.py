@@ -10,12 +10,11 @@ uses the default for it (``Durations`` on the settings for the durations).
 
 from __future__ import annotations
 
-import hashlib
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from ...core.errors import InvalidRequest
+from ...core.outcomes import normalise_mix, pick, seconds
 
 OUTCOMES = ("success", "not_success", "failed", "busy", "no_answer", "unreachable", "socket_failure")
 
@@ -49,53 +48,9 @@ class Plan:
     call: float | None = None
     retry_delay: float | None = None
 
-    def pick(self, fraction: float) -> str:
-        """The outcome at ``fraction`` (in [0, 1)) of the cumulative mix."""
-        total = 0.0
-        for outcome, probability in self.mix:
-            total += probability
-            if fraction < total:
-                return outcome
-        return next(outcome for outcome, p in reversed(self.mix) if p > 0)
-
-
-def digest(*parts: object) -> str:
-    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
-
-
-def fraction(*parts: object) -> float:
-    """A number in [0, 1) fixed by ``parts`` (seed, batch id, row ...), independent of read order."""
-    return int(digest(*parts)[:13], 16) / 16**13
-
-
-def seconds(scenario: dict[str, Any], key: str, name: str) -> float | None:
-    """A duration the scenario sets (``inf`` or ``"never"``: never happens), or None."""
-    value = scenario.get(key)
-    if value is None:
-        return None
-    if value == "never":
-        return math.inf
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
-        raise InvalidRequest(f"Mock scenario {name!r}: {key!r} must be a number of seconds >= 0, got {value!r}.")
-    return float(value)
-
-
-def normalise_mix(raw: Any, scenario: str) -> tuple[tuple[str, float], ...]:
-    if not isinstance(raw, dict):
-        raise InvalidRequest(f"Mock scenario {scenario!r}: 'outcomes' must be a mapping of {', '.join(OUTCOMES)} to weights.")
-    unknown = sorted(set(raw) - set(OUTCOMES))
-    if unknown:
-        raise InvalidRequest(f"Mock scenario {scenario!r}: unknown outcomes {', '.join(map(repr, unknown))} (known: {', '.join(OUTCOMES)}).")
-    weights = {}
-    for name in OUTCOMES:
-        value = raw.get(name, 0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
-            raise InvalidRequest(f"Mock scenario {scenario!r}: the weight of {name!r} must be a number >= 0, got {value!r}.")
-        weights[name] = float(value)
-    total = sum(weights.values())
-    if total <= 0 or total == float("inf"):
-        raise InvalidRequest(f"Mock scenario {scenario!r}: outcome weights must add up to a positive finite number.")
-    return tuple((name, weights[name] / total) for name in OUTCOMES)
+    def pick(self, at: float) -> str:
+        """The outcome at ``at`` (in [0, 1)) of the cumulative mix."""
+        return pick(self.mix, at)
 
 
 def plan_for(name: str | None, user: dict[str, dict[str, Any]], explicit: bool = True) -> Plan:
@@ -118,4 +73,4 @@ def plan_for(name: str | None, user: dict[str, dict[str, Any]], explicit: bool =
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         raise InvalidRequest(f"Mock scenario {name!r}: 'max_attempts' must be an integer >= 1, got {attempts!r}.")
     durations = {key: seconds(scenario, key, name) for key in ("validating", "call", "retry_delay")}
-    return Plan(name, normalise_mix(scenario.get("outcomes", DEFAULT_MIX), name), attempts, **durations)
+    return Plan(name, normalise_mix(scenario.get("outcomes", DEFAULT_MIX), OUTCOMES, name), attempts, **durations)

@@ -14,7 +14,8 @@ from ...core.errors import InvalidRequest, NotFound
 from ...core.lifecycle import IllegalTransition
 from .inputs import InputLine, LineError, validate_input
 from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
-from .results import digest, failure_body, success_body, usage_of
+from ...core.outcomes import digest
+from .results import failure_body, success_body, usage_of
 
 BATCH_FILE_TTL = 30 * 86_400  # files with purpose=batch expire after 30 days
 

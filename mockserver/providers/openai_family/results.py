@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from typing import Any
 
+from ...core.outcomes import digest
 from .inputs import InputLine
-
-
-def digest(*parts: object) -> str:
-    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
 
 
 def _tokens(text: str) -> int:

@@ -12,7 +12,8 @@ from typing import Any, Iterable
 from ...core.engine import Engine
 from ...core.errors import InvalidRequest, NotFound, Unprocessable
 from .lifecycle import BATCH_TEST_LIFECYCLE, RUN_LIFECYCLE, RUN_RESULTS
-from .scenarios import DEFAULT_MIX, OUTCOMES, Plan, fraction
+from ...core.outcomes import fraction
+from .scenarios import DEFAULT_MIX, OUTCOMES, Plan
 
 # How many runs of one batch are simulated at once. Retell documents no number for test runs (its
 # concurrency limit of 20 is for calls); runs start in waves of this size, one wave per Durations.test_run.

@@ -8,12 +8,11 @@ same name. A scenario without a key uses the default for it (the mix below, ``Du
 
 from __future__ import annotations
 
-import hashlib
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from ...core.errors import InvalidRequest
+from ...core.outcomes import normalise_mix, pick, seconds
 
 OUTCOMES = ("pass", "fail", "error")
 
@@ -38,53 +37,9 @@ class Plan:
     mix: tuple[tuple[str, float], ...]  # (outcome, probability), probabilities sum to 1
     test_run: float | None = None  # None: settings.durations.test_run
 
-    def pick(self, fraction: float) -> str:
-        """The outcome at ``fraction`` (in [0, 1)) of the cumulative mix."""
-        total = 0.0
-        for outcome, probability in self.mix:
-            total += probability
-            if fraction < total:
-                return outcome
-        return next(outcome for outcome, p in reversed(self.mix) if p > 0)
-
-
-def digest(*parts: object) -> str:
-    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
-
-
-def fraction(*parts: object) -> float:
-    """A number in [0, 1) fixed by ``parts`` (seed, batch id, index ...), independent of read order."""
-    return int(digest(*parts)[:13], 16) / 16**13
-
-
-def seconds(scenario: dict[str, Any], key: str, name: str) -> float | None:
-    """A duration the scenario sets (``inf`` or ``"never"``: never happens), or None."""
-    value = scenario.get(key)
-    if value is None:
-        return None
-    if value == "never":
-        return math.inf
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
-        raise InvalidRequest(f"Mock scenario {name!r}: {key!r} must be a number of seconds >= 0, got {value!r}.")
-    return float(value)
-
-
-def normalise_mix(raw: Any, allowed: tuple[str, ...], scenario: str) -> tuple[tuple[str, float], ...]:
-    if not isinstance(raw, dict):
-        raise InvalidRequest(f"Mock scenario {scenario!r}: 'outcomes' must be a mapping of {', '.join(allowed)} to weights.")
-    unknown = sorted(set(raw) - set(allowed))
-    if unknown:
-        raise InvalidRequest(f"Mock scenario {scenario!r}: unknown outcomes {', '.join(map(repr, unknown))} (known: {', '.join(allowed)}).")
-    weights = {}
-    for name in allowed:
-        value = raw.get(name, 0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
-            raise InvalidRequest(f"Mock scenario {scenario!r}: the weight of {name!r} must be a number >= 0, got {value!r}.")
-        weights[name] = float(value)
-    total = sum(weights.values())
-    if total <= 0 or total == float("inf"):
-        raise InvalidRequest(f"Mock scenario {scenario!r}: outcome weights must add up to a positive finite number.")
-    return tuple((name, weights[name] / total) for name in allowed)
+    def pick(self, at: float) -> str:
+        """The outcome at ``at`` (in [0, 1)) of the cumulative mix."""
+        return pick(self.mix, at)
 
 
 def lookup(name: str | None, user: dict[str, dict[str, Any]], explicit: bool) -> tuple[str, dict[str, Any]]:
