@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .admin import admin_routes
 from .core.engine import Engine
@@ -29,8 +30,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
     mounts = []
     for provider in providers.values():
         spec = load_spec(provider.spec_name)
-        app = ProviderApp(provider, spec, engine)
-        mounts.append(Mount(provider.prefix, app=app))
+        mounts.append((provider.prefix, ProviderApp(provider, spec, engine)))
         log.info("%s: %d operations at %s (%d unsupported)", provider.name, len(spec.operations), provider.prefix, len(provider.unsupported))
 
     async def index(request: Request) -> Response:
@@ -41,8 +41,31 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
             "admin": base + "/_mock",
         })
 
-    routes = [Route("/", index, methods=["GET"]), Mount("/_mock", routes=admin_routes(engine, providers)), *mounts]
+    routes = [Route("/", index, methods=["GET"]), Mount("/_mock", routes=admin_routes(engine, providers))]
     app = Starlette(routes=routes)
     app.state.engine = engine
     app.state.providers = providers
+    app.add_middleware(ProviderPrefixes, apps=mounts)
     return app
+
+
+class ProviderPrefixes:
+    """Sends every path under a provider's prefix to that provider, whatever characters follow.
+
+    (starlette's ``Mount`` matches with ``.*``, which stops at a newline: ``/anyapi/v1/files/%0A`` would
+    escape the provider and get a plain-text 404 instead of the provider's own JSON error.)
+    """
+
+    def __init__(self, app: ASGIApp, apps: list[tuple[str, ProviderApp]]) -> None:
+        self.app = app
+        self.apps = sorted(apps, key=lambda item: -len(item[0]))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            root = scope.get("root_path", "")
+            path = scope["path"][len(root) :] if root and scope["path"].startswith(root) else scope["path"]
+            for prefix, provider_app in self.apps:
+                if path == prefix or path.startswith(prefix + "/"):
+                    await provider_app({**scope, "root_path": root + prefix}, receive, send)
+                    return
+        await self.app(scope, receive, send)

@@ -151,6 +151,9 @@ async def _parse_body(op: Operation, request: Request, parsed: ParsedRequest) ->
             form = await request.form()
         except MultiPartException as exc:
             raise InvalidRequest(f"Malformed {media} body: {exc.message}") from None
+        except Exception as exc:  # python-multipart's parse errors, starlette's "Missing boundary" ...: all the client's
+            detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
+            raise InvalidRequest(f"Malformed {media} body: {detail}") from None
         properties = (op.spec.resolve(schema_node, f"{media_pointer}/schema")[0] if schema_node else {}).get("properties", {})
         data: dict[str, Any] = {}
         for key, value in form.multi_items():

@@ -110,6 +110,8 @@ def test_bad_input_gets_the_providers_envelope_and_the_server_keeps_serving(clie
         client.post(f"{p}/batches", headers=h, json={"input_file_id": "f", "endpoint": "/v1/chat/completions", "completion_window": "24h", "metadata": {"k": "v" * 513}}),
         client.post(f"{p}/files", headers=h, data={"purpose": "batch"}, files={"file": ("x.txt", b"plain text")}),
         client.post(f"{p}/files", headers=h, data={"purpose": "batch"}),
+        client.post(f"{p}/files", headers={**h, "content-type": "multipart/form-data; boundary=B"}, content=b"--B\r\nTrue--B--\r\n"),
+        client.post(f"{p}/files", headers={**h, "content-type": "multipart/form-data"}, content=b"no boundary"),
         client.get(f"{p}/batches?limit=0", headers=h),
         client.get(f"{p}/batches?limit=abc", headers=h),
     ]
@@ -125,5 +127,7 @@ def test_undeclared_methods_get_405_with_allow_and_unknown_paths_404(client: Tes
     r = client.request("PUT", f"{PREFIX[provider]}/batches", headers=AUTH[provider])
     assert r.status_code == 405 and set(r.headers["allow"].split(", ")) == {"GET", "POST"}
     r = client.get(f"{PREFIX[provider]}/nothing-here", headers=AUTH[provider])
+    assert r.status_code == 404 and envelope_message(provider, r.json())
+    r = client.get(f"{PREFIX[provider]}/files/%0Aabc", headers=AUTH[provider])  # a newline in a path parameter
     assert r.status_code == 404 and envelope_message(provider, r.json())
     assert r.headers["x-mock-server"].startswith("mockserver/")

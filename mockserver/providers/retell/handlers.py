@@ -73,6 +73,7 @@ def scenario_plan(call: Call) -> Plan:
 
 
 def engine_filter(call: Call) -> tuple[str, str]:
+    """The response-engine filter. Retell's docs require the id that matches ``type`` (prose the schema cannot state)."""
     kind = call.query("type")
     param = ENGINE_ID_PARAM[kind]
     engine_id = call.query(param)

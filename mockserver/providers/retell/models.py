@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ...core.engine import Engine
-from ...core.errors import InvalidRequest, NotFound, Unprocessable
+from ...core.errors import NotFound, Unprocessable
 from .lifecycle import BATCH_TEST_LIFECYCLE, RUN_LIFECYCLE, RUN_RESULTS
 from ...core.outcomes import fraction
 from .scenarios import DEFAULT_MIX, OUTCOMES, Plan
@@ -167,7 +167,7 @@ class RetellBackend:
         """A page after the item ``key`` names (items are sorted by ``seq`` in the given direction)."""
         if key:
             if key not in self._seq_of:
-                raise InvalidRequest(f"Invalid pagination_key {key!r}.", param="pagination_key")
+                return [], False  # an unknown key: an empty last page, as the OpenAI family's unknown `after`
             mark = self._seq_of[key]
             items = [i for i in items if (i.seq < mark if newest_first else i.seq > mark)]
         return items[:limit], len(items) > limit

@@ -135,8 +135,10 @@ def test_list_batch_tests_filters_by_response_engine(client: Retell, server: Liv
     assert client.tests.list_batch_tests(type="retell-llm", llm_id=LLM["llm_id"], version=1).items[0].test_case_batch_job_id == llm_batch.test_case_batch_job_id
     assert client.tests.list_batch_tests(type="retell-llm", llm_id=LLM["llm_id"], version=2).items == []
     with pytest.raises(retell.BadRequestError) as info:
-        client.tests.list_batch_tests(type="retell-llm")
+        client.tests.list_batch_tests(type="retell-llm")  # Retell's docs: llm_id is required with this type
     assert info.value.body == {"status": "error", "message": "llm_id is required when type is retell-llm."}
+    unknown = client.tests.list_batch_tests(type="retell-llm", llm_id=LLM["llm_id"], pagination_key="unknown-key")
+    assert unknown.items == [] and unknown.has_more is False
 
 
 def test_unknown_ids_are_not_found(client: Retell, server: LiveServer) -> None:
