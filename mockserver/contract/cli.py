@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from .profiles import PROFILES
 
@@ -70,15 +69,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     c.set_defaults(func=specs_check_command)
 
 
-def load_contract_baseline(path: Path, provider: str) -> frozenset[tuple[str, str]]:
-    """Accepted (operation, check) pairs: a provider baseline ({"contract": [...]}) or a ledger keyed by provider."""
-    data: Any = json.loads(path.read_text())
-    entries = data.get("contract") if "contract" in data else data.get(provider, data.get("accepted", []))
-    return frozenset((e["operation"], e["check"]) for e in entries or [])
-
-
 def contract_command(args: argparse.Namespace) -> int:
-    from .report import write_junit
+    from .report import load_baseline, write_junit
     from .runner import ContractSetupError, Options, run_contract
 
     if args.mutants:
@@ -93,7 +85,7 @@ def contract_command(args: argparse.Namespace) -> int:
             max_examples=args.max_examples, seed=args.seed, phases=tuple(p for p in args.phases.split(",") if p),
             flows=args.flows, poll_timeout=args.poll_timeout, poll_interval=args.poll_interval, max_wait=args.max_wait,
             operations=tuple(args.operation), shrink=not args.no_shrink,
-            baseline=load_contract_baseline(args.baseline, name) if args.baseline else frozenset(),
+            baseline=frozenset(load_baseline(args.baseline, name)) if args.baseline else frozenset(),
         )
         try:
             report = run_contract(name, base_url=args.base_url, api_key=args.api_key, allow_writes=args.allow_writes,
@@ -116,6 +108,7 @@ def contract_command(args: argparse.Namespace) -> int:
 
 def _mutants(args: argparse.Namespace) -> int:
     from .mutants import score, score_text
+    from .report import load_baseline
 
     if args.base_url:
         print("mockserver contract --mutants plants faults in the fake; it takes no --base-url", file=sys.stderr)
@@ -125,7 +118,7 @@ def _mutants(args: argparse.Namespace) -> int:
     results = []
     for name in names:
         clean, verdicts = score(name)
-        accepted = load_contract_baseline(args.baseline, name) if args.baseline else frozenset()
+        accepted = frozenset(load_baseline(args.baseline, name)) if args.baseline else frozenset()
         print(score_text(name, clean, verdicts), flush=True)
         unexplained = clean.failing() - accepted
         if unexplained:

@@ -346,8 +346,12 @@ def run_drift(
     budget: int | None = 100,
     baseline: Path | None = None,
     environ: dict[str, str] | None = None,
+    fake_clock_speed: float = FAKE_CLOCK_SPEED,
 ) -> DriftReport:
-    """Send the sequence to a fake started here and to ``base_url``; compare the answers step by step."""
+    """Send the sequence to a fake started here and to ``base_url``; compare the answers step by step.
+
+    Statuses read during a flow depend on timing on both sides; ``fake_clock_speed`` sets how fast the fake's
+    lifecycles run (0 freezes them, as for a target whose clock is frozen too)."""
     profile = get_profile(provider)
     env = dict(os.environ if environ is None else environ)
     key = api_key or profile.key_from_env(env)
@@ -363,7 +367,7 @@ def run_drift(
     traces: list[list[tuple[str, Exchange]]] = []
     for url, side_key, fake in ((None, fake_key, True), (base_url, key, False)):
         report = Report(provider, url or "fake", "drift")
-        with (fake_server(provider, fake_key, clock_speed=FAKE_CLOCK_SPEED) if fake else _nullcontext(base_url)) as served:
+        with (fake_server(provider, fake_key, clock_speed=fake_clock_speed) if fake else _nullcontext(base_url)) as served:
             where = served.url if fake else served
             schema = fuzz.load(spec, fuzz.FuzzOptions(), where, {})
             with _side(profile, schema, where, side_key, fake, None if fake else budget, env, report) as side:

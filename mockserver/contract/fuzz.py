@@ -42,13 +42,15 @@ class FuzzOptions:
     shrink: bool = True  # minimise failing cases (more requests, clearer examples)
 
 
-def config_dict(options: FuzzOptions) -> dict[str, Any]:
+POSITIVE_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]  # schemathesis' own default
+
+
+def config_dict(options: FuzzOptions, refusals: dict[str, tuple[tuple[int, ...], str]] | None = None) -> dict[str, Any]:
     phases: dict[str, Any] = {name: {"enabled": name in options.phases} for name in PHASES}
     if not options.full:
         phases["coverage"]["unexpected-methods"] = []  # never send undeclared methods to a real target
         phases["stateful"]["enabled"] = False  # stateful sequences create; the kit's flows do that, bounded
     phases["stateful"]["max-steps"] = options.stateful_steps
-    phases["stateful"]["inference"] = {"algorithms": []}  # the specs' explicit links drive the sequences
     data: dict[str, Any] = {
         "seed": options.seed,
         "workers": 1,
@@ -62,6 +64,13 @@ def config_dict(options: FuzzOptions) -> dict[str, Any]:
         # "too many examples filtered" means nothing could be generated (e.g. negative path ids), not an API fault
         "suppress-health-check": ["filter_too_much"],
     }
+    operations: list[dict[str, Any]] = [
+        {
+            "include-operation-id": operation_id,
+            "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_ACCEPTED, *map(str, statuses)]}},
+        }
+        for operation_id, (statuses, _why) in sorted((refusals or {}).items())
+    ]
     if not options.full:
         unsafe: dict[str, Any] = {"include-method": list(UNSAFE)}
         if options.allow_writes:
@@ -69,12 +78,21 @@ def config_dict(options: FuzzOptions) -> dict[str, Any]:
             unsafe["phases"] = {"examples": {"enabled": False}}
         else:
             unsafe["enabled"] = False
-        data["operations"] = [unsafe]
+        operations.append(unsafe)
+    if operations:
+        data["operations"] = operations
     return data
 
 
-def load(spec: Path, options: FuzzOptions, base_url: str, headers: dict[str, str]) -> OpenApiSchema:
-    config = schemathesis.Config.from_dict(config_dict(options))
+def load(
+    spec: Path, options: FuzzOptions, base_url: str, headers: dict[str, str],
+    refusals: dict[str, tuple[tuple[int, ...], str]] | None = None,
+) -> OpenApiSchema:
+    data = config_dict(options, refusals)
+    if "links:" in spec.read_text():
+        # the spec's explicit links drive the sequences (inference would guess a root that cannot create anything)
+        data["phases"]["stateful"]["inference"] = {"algorithms": []}
+    config = schemathesis.Config.from_dict(data)
     schema = schemathesis.openapi.from_path(spec, config=config)
     schema.config.update(base_url=base_url, headers=headers)
     if options.operations:
@@ -98,6 +116,7 @@ class _Run:
     profile: Profile
     observer: Observer
     headers: dict[str, str]
+    context: dict[str, Any]
 
 
 # the kit runs in progress, by spec title (titles are unique across specs/); checks and hooks are global
@@ -137,9 +156,14 @@ def pin_valid_values(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     """Positive cases of a kit run get the values its profile says the spec cannot express (see Profile.samples)."""
     active = _active(case)
     meta = case.meta
-    if active is None or meta is None or meta.generation.mode.value != "positive" or not isinstance(case.body, dict):
+    if active is None or meta is None or meta.generation.mode.value != "positive":
         return
     operation_id = case.operation.definition.raw.get("operationId")
+    query = active.profile.query_samples.get(operation_id)
+    if query is not None and isinstance(case.query, dict):
+        case.query.update(query(active.context))
+    if not isinstance(case.body, dict):
+        return
     case.body.update(active.profile.samples.get(operation_id, {}))
     if meta.phase.name.value == "stateful":
         case.body.update(active.profile.stateful_pins.get(operation_id, {}))
@@ -152,13 +176,14 @@ def run(
     observer: Observer,
     meter: Meter,
     headers: dict[str, str],
+    context: dict[str, Any] | None = None,
 ) -> None:
     """Run the engine over ``schema`` and record every check result (and the observer's) in ``report``."""
     title = schema.raw_schema.get("info", {}).get("title")
     stream = from_schema(schema).execute()
     meter.on_exhausted.append(stream.stop)
     with _ACTIVE_LOCK:
-        _ACTIVE[title] = _Run(profile, observer, headers)
+        _ACTIVE[title] = _Run(profile, observer, headers, context or {})
     try:
         for event in stream:
             if isinstance(event, events.ScenarioFinished):

@@ -8,6 +8,7 @@ caught / planted. The unmodified fake, served the same way, must pass.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import socket
@@ -22,9 +23,9 @@ import uvicorn
 import yaml
 
 from ..spec.loader import specs_dir
-from .profiles import Profile, Resource, get_profile
+from .profiles import Profile, Resource, as_time, get_profile
 from .report import Report
-from .runner import FAKE_CLOCK_SPEED, Options, run_contract
+from .runner import Options, run_contract
 
 
 @dataclass
@@ -226,7 +227,12 @@ def _list_op(profile: Profile) -> str:
 
 
 def _created_field(resource: Resource) -> str:
-    return resource.state_timestamps.get(next(iter(resource.lifecycle.initial)), "created_at") if resource.lifecycle else "created_at"
+    """The creation timestamp: the initial state's timestamp, else the first stable field about creation."""
+    if resource.lifecycle:
+        initial = resource.state_timestamps.get(next(iter(resource.lifecycle.initial)))
+        if initial:
+            return initial
+    return next((name for name in resource.stable if "creat" in name), "created_at")
 
 
 def _retype(value: Any) -> Any:
@@ -325,10 +331,27 @@ def _terminal(status: str, profile: Profile) -> bool:
     return lifecycle is not None and status in lifecycle.terminal
 
 
-def _active_state(profile: Profile) -> str:
+def _middle_states(profile: Profile) -> list[str]:
     lifecycle = _batch(profile).lifecycle
     assert lifecycle is not None
-    return sorted(s for s in lifecycle.states if s not in lifecycle.initial and s not in lifecycle.terminal)[0]
+    return sorted(s for s in lifecycle.states if s not in lifecycle.initial and s not in lifecycle.terminal)
+
+
+def _active_state(profile: Profile) -> str:
+    """A state a finished resource must never show again: a running one, else the initial one."""
+    lifecycle = _batch(profile).lifecycle
+    assert lifecycle is not None
+    return (_middle_states(profile) or sorted(lifecycle.initial))[0]
+
+
+def _later(value: Any, seconds: int) -> Any:
+    """A timestamp moved ``seconds`` later: epoch numbers or ISO-8601 strings."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value + seconds
+    moment = as_time(value)
+    if moment is None:
+        return value
+    return datetime.datetime.fromtimestamp(moment + seconds, datetime.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _required(profile: Profile, field_name: str) -> bool:
@@ -377,7 +400,8 @@ CATALOGUE: tuple[Mutant, ...] = (
            lambda p, k: RequestFault(_auth_rewrite(p, k))),
     Mutant("illegal_transition", "every other read of a running resource shows it back in its initial state",
            (("retrieve", "legal_transitions"),),
-           _flip_status("initial", _not_initial)),
+           _flip_status("initial", _not_initial),
+           applies=lambda p: bool(_middle_states(p))),
     Mutant("terminal_not_terminal", "every other read of a finished resource shows it running again",
            (("retrieve", "terminal_stays_terminal"),),
            lambda p, k: _flip_status(_active_state(p), _terminal)(p, k)),
@@ -391,7 +415,8 @@ CATALOGUE: tuple[Mutant, ...] = (
            applies=lambda p: bool(_counters(_batch(p))) and _batch(p).consistency is not None),
     Mutant("timestamp_moves", "the creation timestamp moves forward on every read",
            (("retrieve", "timestamps_stable"),),
-           lambda p, k: ObjectFault(_batch(p), lambda o, n: _set(o, _created_field(_batch(p)), lambda v: v + n), _ops(_batch(p), many=False)),
+           lambda p, k: ObjectFault(_batch(p), lambda o, n: o.__setitem__(_created_field(_batch(p)), _later(o[_created_field(_batch(p))], n))
+                                    if _created_field(_batch(p)) in o else None, _ops(_batch(p), many=False)),
            applies=lambda p: _created_field(_batch(p)) in _batch(p).stable),
     Mutant("has_more_lies", "the list's has_more says the opposite of the truth",
            (("list", "pagination_consistent"),),
@@ -445,15 +470,20 @@ def serve(app: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+# a served fake's clock: fast enough that lifecycles end within a few seconds of polling, slow enough that every
+# state lasts several polls even on a busy machine (the kit polls it in real time, as it would a real provider)
+MUTANT_CLOCK_SPEED = 10.0
+
+
 @contextmanager
-def mutant_server(provider: str, key: str, mutant: Mutant | None) -> Iterator[str]:
+def mutant_server(provider: str, key: str, mutant: Mutant | None, clock_speed: float = MUTANT_CLOCK_SPEED) -> Iterator[str]:
     """The fake (accepting only ``key``), wrapped in ``mutant``'s fault; yields the provider's base URL."""
     from ..app import create_app
     from ..core.settings import Settings
     from .runner import quiet_fake
 
     profile = get_profile(provider)
-    app = create_app(Settings(api_keys={provider: (key,)}, clock_speed=FAKE_CLOCK_SPEED, response_validation="strict"))
+    app = create_app(Settings(api_keys={provider: (key,)}, clock_speed=clock_speed, response_validation="strict"))
     prefix = app.state.providers[provider].prefix
     wrapped = FaultApp(app, prefix, profile.spec, mutant.make(profile, key)) if mutant else app
     with quiet_fake(), serve(wrapped) as url:

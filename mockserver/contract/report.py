@@ -240,7 +240,14 @@ def write_junit(reports: list[Report], path: str | Path) -> None:
     Path(path).write_text(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
 
 
-def load_baseline(path: str | Path) -> set[tuple[str, str]]:
-    """Accepted (operation, check) failures: {"accepted": [{"operation": ..., "check": ..., "why": ...}]}."""
+def load_baseline(path: str | Path, provider: str | None = None) -> set[tuple[str, str]]:
+    """Accepted (operation, check) failures, from a provider baseline (``{"contract": [...]}``), a ledger keyed by
+    provider (``{"anyapi": [...]}``) or a plain ``{"accepted": [...]}``; entries are ``{operation, check, why}``."""
     data = json.loads(Path(path).read_text())
-    return {(item["operation"], item["check"]) for item in data.get("accepted", [])}
+    if "contract" in data:
+        entries = data["contract"]
+    elif provider is not None and provider in data:
+        entries = data[provider]
+    else:
+        entries = data.get("accepted", [])
+    return {(item["operation"], item["check"]) for item in entries or []}

@@ -132,8 +132,8 @@ def _run(
         request_timeout=options.request_timeout, full=fake, allow_writes=writes, operations=options.operations,
         shrink=options.shrink,
     )
-    schema = fuzz.load(spec, fuzz_options, base_url, headers)
-    everything = fuzz.load(spec, replace(fuzz_options, operations=()), base_url, headers) if options.operations else schema
+    schema = fuzz.load(spec, fuzz_options, base_url, headers, profile.refusals)
+    everything = fuzz.load(spec, replace(fuzz_options, operations=()), base_url, headers, profile.refusals) if options.operations else schema
     with Meter(base_url, budget=budget, max_wait=options.max_wait) as meter:
         observer = Observer(profile, report)
         api = Api(profile, everything, base_url, headers, report, observer, meter, profile.context(env, fake=fake),
@@ -151,7 +151,7 @@ def _run(
             if not writes:
                 steps.append(("observe", lambda: observe_existing(api, interval=options.poll_interval or 1.0)))
             if options.phases:
-                steps.append(("schemathesis", lambda: fuzz.run(schema, profile, report, observer, meter, headers)))
+                steps.append(("schemathesis", lambda: fuzz.run(schema, profile, report, observer, meter, headers, api.context)))
             for phase, step in steps:
                 api.phase = phase
                 clock = time.monotonic()

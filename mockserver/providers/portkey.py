@@ -8,7 +8,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from ..core.engine import Engine
-from ..core.errors import InvalidRequest, MockError
+from ..core.errors import InvalidRequest, MockError, NotFound
 from ..core.settings import Settings
 from .base import Call, Provider, check_key
 from .openai_family.dialect import BATCH_FIELDS, Dialect
@@ -53,7 +53,8 @@ async def get_batch_output(call: Call) -> Response:
         # the gateway answers the batch's errors with 200 when there is no output file (GW-PK getBatchOutput.ts)
         errors = {"object": "list", "data": [e.as_dict() for e in batch.validation_errors]}
         return Response(json.dumps(errors).encode(), media_type="application/octet-stream")
-    raise InvalidRequest(f"Batch {batch.id} has no output yet (status '{batch.state}').", param="batch_id")
+    # the gateway would fetch the content of a file that does not exist yet: the provider's 404
+    raise NotFound(f"Batch {batch.id} has no output file yet (status '{batch.state}').", param="batch_id")
 
 
 DIALECT = Dialect(name="portkey", batch_fields=frozenset(BATCH_FIELDS))

@@ -45,13 +45,13 @@ def test_declared_follows_refs_and_items() -> None:
 
 def test_the_baseline_accepts_known_drift(tmp_path: Path) -> None:
     mutant = next(m for m in CATALOGUE if m.name == "wrong_type")
-    with mutant_server("anyapi", KEY, mutant) as url:
-        drift = run_drift("anyapi", url, KEY, allow_writes=True, environ={})
+    with mutant_server("anyapi", KEY, mutant, clock_speed=0.0) as url:
+        drift = run_drift("anyapi", url, KEY, allow_writes=True, environ={}, fake_clock_speed=0.0)
         assert drift.exit_code == 1 and any(d.kind == "type" and d.path == "created_at" for d in drift.new)
         baseline = tmp_path / "anyapi.json"
         update_baseline(baseline, drift)
         assert ("flow 3 retrieveBatch", "type", "created_at") in load_drift_baseline(baseline)
-        again = run_drift("anyapi", url, KEY, allow_writes=True, environ={}, baseline=baseline)
+        again = run_drift("anyapi", url, KEY, allow_writes=True, environ={}, baseline=baseline, fake_clock_speed=0.0)
     assert again.exit_code == 0 and again.differences and all(d.known for d in again.differences)
     assert "accepted" in again.markdown() and json.loads(baseline.read_text())["contract"] == []
 
@@ -59,7 +59,7 @@ def test_the_baseline_accepts_known_drift(tmp_path: Path) -> None:
 def test_undeclared_fields_are_warnings_only() -> None:
     surprise = Mutant("surprise", "an undeclared field", (), lambda p, k: ObjectFault(get_profile("anyapi").resource("batch"),
                                                                                         lambda o, n: o.__setitem__("x_surprise", 1)))
-    with mutant_server("anyapi", KEY, surprise) as url:
-        drift = run_drift("anyapi", url, KEY, allow_writes=True, environ={})
+    with mutant_server("anyapi", KEY, surprise, clock_speed=0.0) as url:
+        drift = run_drift("anyapi", url, KEY, allow_writes=True, environ={}, fake_clock_speed=0.0)
     assert drift.exit_code == 0
     assert {d.kind for d in drift.differences} == {"undeclared_field"} and KEY not in drift.markdown() + json.dumps(drift.as_dict())

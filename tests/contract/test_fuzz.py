@@ -12,6 +12,13 @@ def test_against_the_fake_everything_runs() -> None:
     assert config["generation"]["deterministic"] and "operations" not in config
 
 
+def test_documented_refusals_widen_positive_acceptance_for_their_operation_only() -> None:
+    config = fuzz.config_dict(fuzz.FuzzOptions(full=True), {"cancelBatch": ((400,), "finished batch")})
+    (entry,) = config["operations"]
+    assert entry["include-operation-id"] == "cancelBatch"
+    assert entry["checks"]["positive_data_acceptance"]["expected-statuses"] == [*fuzz.POSITIVE_ACCEPTED, "400"]
+
+
 def test_a_real_target_gets_no_writes_and_no_undeclared_methods() -> None:
     config = fuzz.config_dict(fuzz.FuzzOptions(full=False, allow_writes=False))
     assert config["phases"]["coverage"]["unexpected-methods"] == [] and not config["phases"]["stateful"]["enabled"]

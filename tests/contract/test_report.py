@@ -52,3 +52,11 @@ def test_load_baseline(tmp_path: Path) -> None:
     path = tmp_path / "b.json"
     path.write_text(json.dumps({"accepted": [{"operation": "GET /x", "check": "c", "why": "known"}]}))
     assert load_baseline(path) == {("GET /x", "c")}
+
+
+def test_load_baseline_reads_every_format(tmp_path: Path) -> None:
+    entry = [{"operation": "GET /x", "check": "c", "why": "known"}]
+    for data in ({"contract": entry, "drift": []}, {"anyapi": entry, "portkey": []}):
+        path = tmp_path / "b.json"
+        path.write_text(json.dumps(data))
+        assert load_baseline(path, "anyapi") == {("GET /x", "c")}

@@ -62,7 +62,7 @@ def test_portkey_needs_its_own_headers_not_a_bearer(client: TestClient) -> None:
 def test_portkey_output_before_completion_and_for_a_failed_batch(client: TestClient) -> None:
     batch = create(client, "portkey")
     r = client.get(f"/portkey/v1/batches/{batch['id']}/output", headers=AUTH["portkey"])
-    assert r.status_code == 400 and "no output yet" in r.json()["error"]["message"]
+    assert r.status_code == 404 and "no output file yet" in r.json()["error"]["message"]
     bad = client.post("/portkey/v1/files", headers=AUTH["portkey"], data={"purpose": "batch"}, files={"file": ("in.jsonl", b"{oops\n")}).json()
     failed = client.post("/portkey/v1/batches", headers=AUTH["portkey"], json={"input_file_id": bad["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}).json()
     client.app.state.engine.clock.advance(5)  # type: ignore[attr-defined]

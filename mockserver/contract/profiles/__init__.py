@@ -118,9 +118,16 @@ class Profile:
     context_env: dict[str, tuple[str, str]] = field(default_factory=dict)
     # body values the spec cannot express (a valid CSV ...), put into every positive generated case, per operationId
     samples: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # query values the spec cannot express (a parameter required only together with another), per operationId,
+    # from the run's context; put into every positive generated case
+    query_samples: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     # body values pinned in the stateful phase only (an upload that feeds a batch must be a batch input)
     stateful_pins: dict[str, dict[str, Any]] = field(default_factory=dict)
     write_warning: str = ""
+    # operationId -> (statuses, why): answers a schema-valid request may get because of the resource's state or
+    # a reference the generator cannot know (cancel of a finished batch ...), as documented in the README;
+    # positive_data_acceptance accepts them for that operation only
+    refusals: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
 
     def key_from_env(self, environ: dict[str, str] | None = None) -> str | None:
         env = os.environ if environ is None else environ

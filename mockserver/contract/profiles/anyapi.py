@@ -15,5 +15,6 @@ PROFILE = Profile(
     create=create_batch,
     cancel=cancel_batch,
     stateful_pins={"createFile": {"purpose": "batch"}},
+    refusals={"cancelBatch": ((400,), "cancelling a finished batch is a 400 (README: choice where OpenAI documents nothing)")},
     write_warning="creates a two-line chat-completions batch per flow (cancelled, or left to finish within the poll time)",
 )

@@ -121,7 +121,10 @@ PROFILE = Profile(
     ),
     create=create_batch_test,
     poll_related=poll_runs,
+    # "llm_id is required when type is retell-llm" is prose only: valid list requests name the run's LLM
+    query_samples={"listBatchTests": list_query, "listTestCaseDefinitions": list_query},
     # the LLM the batch tests run against; the fake accepts any id
     context_env={"llm_id": ("RETELL_LLM_ID", "llm_mockserver_contract")},
     write_warning="creates a test-case definition and a one-case batch test per flow; batch tests cannot be cancelled",
+    refusals={"createBatchTest": ((422,), "unknown test_case_definition_ids: Retell's 422 'Cannot find requested asset under given api key.'")},
 )
