@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from mockserver.app import create_app
@@ -15,6 +17,11 @@ from mockserver.core.settings import Settings
 from mockserver.live import LiveServer
 
 STRICT = Settings(response_validation="strict")
+
+# in CI the property tests replay the same examples every run (no flaky landing); locally they explore
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
