@@ -57,19 +57,27 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
     async def advance(request: Request) -> Response:
         try:
             data = await _json(request)
-            seconds = float(data["seconds"])
+            seconds = data["seconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+                raise TypeError
         except (ValueError, KeyError, TypeError):
             return _error(400, 'expected a JSON body {"seconds": <number >= 0>}')
-        if seconds < 0 or seconds != seconds or seconds == float("inf"):
-            return _error(400, "seconds must be a finite number >= 0: the clock never goes backwards")
-        return JSONResponse({"now": engine.clock.advance(seconds)})
+        try:
+            return JSONResponse({"now": engine.clock.advance(float(seconds))})
+        except ValueError as exc:
+            return _error(400, str(exc))
 
     async def speed(request: Request) -> Response:
         try:
-            value = float((await _json(request))["speed"])
-            engine.clock.set_speed(value)
+            value = (await _json(request))["speed"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError
         except (ValueError, KeyError, TypeError):
             return _error(400, 'expected a JSON body {"speed": <number >= 0>} (0 freezes the clock)')
+        try:
+            engine.clock.set_speed(float(value))
+        except ValueError as exc:
+            return _error(400, str(exc))
         return JSONResponse({"now": engine.now(), "speed": engine.clock.speed})
 
     async def reset(request: Request) -> Response:

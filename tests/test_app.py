@@ -47,3 +47,17 @@ def test_admin_clock_advance_and_reset(client: TestClient) -> None:
     assert client.post("/_mock/reset").status_code == 200
     assert client.get("/_mock/batches").json()["data"] == []
     assert client.get("/anyapi/v1/files/" + file_id, headers=headers).status_code == 404
+
+
+def test_admin_refuses_clock_values_that_would_break_the_server(client: TestClient) -> None:
+    before = client.get("/_mock/clock").json()["now"]
+    for path, body in (
+        ("/_mock/clock/speed", b'{"speed": NaN}'),
+        ("/_mock/clock/speed", b'{"speed": 1e400}'),
+        ("/_mock/clock/speed", b'{"speed": true}'),
+        ("/_mock/clock/advance", b'{"seconds": 3e11}'),
+        ("/_mock/clock/advance", b'{"seconds": true}'),
+    ):
+        assert client.post(path, content=body, headers={"content-type": "application/json"}).status_code == 400, body
+    assert client.get("/_mock/clock").json()["now"] >= before
+    assert client.get("/formant/v1/batch-calls", headers={"Authorization": "Bearer k"}).status_code == 200

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Callable, Protocol
+
+
+# the simulated clock stays before this moment (2999-12-31): timestamps must remain printable as dates
+HORIZON = 32_503_593_600.0
+MAX_SPEED = 1_000_000.0
+
+
+def _check_speed(speed: float) -> float:
+    if isinstance(speed, bool) or not math.isfinite(speed) or not 0 <= speed <= MAX_SPEED:
+        raise ValueError(f"clock speed must be a finite number from 0 to {MAX_SPEED:g}, got {speed!r}")
+    return float(speed)
 
 
 class Clock(Protocol):
@@ -24,13 +36,11 @@ class SimulatedClock:
         speed: float = 1.0,
         source: Callable[[], float] = time.time,
     ) -> None:
-        if speed < 0:
-            raise ValueError("clock speed must be >= 0")
         self._source = source
         self._lock = threading.Lock()
         self._start = float(source() if start is None else start)
         self._anchor = source()
-        self._speed = float(speed)
+        self._speed = _check_speed(speed)
 
     @property
     def speed(self) -> float:
@@ -41,15 +51,16 @@ class SimulatedClock:
             return self._start + (self._source() - self._anchor) * self._speed
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("the clock cannot go backwards")
+        if isinstance(seconds, bool) or not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"seconds must be a finite number >= 0 (the clock never goes backwards), got {seconds!r}")
+        if self.now() + seconds > HORIZON:
+            raise ValueError(f"advancing by {seconds:g} s would pass the year 2999")
         with self._lock:
             self._start += seconds
         return self.now()
 
     def set_speed(self, speed: float) -> None:
-        if speed < 0:
-            raise ValueError("clock speed must be >= 0")
+        speed = _check_speed(speed)
         with self._lock:
             real = self._source()
             self._start += (real - self._anchor) * self._speed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,8 @@ def _build(cls: type, data: Any, where: str, source: str) -> Any:
         elif isinstance(default, (int, float)) and not isinstance(default, bool) or key == "clock_start":
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise ConfigError(f"{source}: '{where}.{key}' must be a number, got {value!r}")
+            if isinstance(default, int) and not isinstance(value, int):
+                raise ConfigError(f"{source}: '{where}.{key}' must be a whole number, got {value!r}")
             values[key] = type(default)(value) if default is not None else float(value)
         elif isinstance(default, str):
             if not isinstance(value, str):
@@ -111,5 +114,13 @@ def validate_settings(settings: Settings, source: str = "settings") -> None:
         raise ConfigError(f"{source}: 'phaseo_mode' must be working or not_implemented")
     if not 0.0 <= settings.line_failure_rate <= 1.0:
         raise ConfigError(f"{source}: 'line_failure_rate' must be between 0 and 1")
-    if settings.clock_speed < 0:
-        raise ConfigError(f"{source}: 'clock_speed' must be >= 0")
+    if not math.isfinite(settings.clock_speed) or not 0 <= settings.clock_speed <= 1_000_000:
+        raise ConfigError(f"{source}: 'clock_speed' must be a finite number from 0 to 1000000")
+    for name, value in dataclasses.asdict(settings.durations).items():
+        if math.isnan(value) or value < 0:
+            raise ConfigError(f"{source}: 'durations.{name}' must be a number of seconds >= 0 (.inf: never), got {value!r}")
+    for name, value in dataclasses.asdict(settings.limits).items():
+        if value < 1:
+            raise ConfigError(f"{source}: 'limits.{name}' must be >= 1, got {value!r}")
+    if settings.embedding_dimensions < 1:
+        raise ConfigError(f"{source}: 'embedding_dimensions' must be >= 1, got {settings.embedding_dimensions!r}")

@@ -46,7 +46,7 @@ Handler = Callable[[Call], Awaitable[Response]]
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 

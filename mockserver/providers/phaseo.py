@@ -43,7 +43,7 @@ STATUS_ALIASES = {
 
 LIFECYCLE_STATUS = {
     "validating": "pending", "in_progress": "running", "finalizing": "running", "completed": "completed",
-    "failed": "failed", "cancelling": "cancelled", "cancelled": "cancelled", "expired": "expired",
+    "failed": "failed", "cancelling": "running", "cancelled": "cancelled", "expired": "expired",
 }
 
 NANOS_PER_INPUT_TOKEN, NANOS_PER_OUTPUT_TOKEN = 75, 300  # a mock price: $0.075 / $0.30 per million tokens
@@ -110,7 +110,7 @@ def _iso(at: float | None) -> str | None:
 
 
 def batch_additions(call: Call, batch: Batch, data: dict[str, Any]) -> dict[str, Any]:
-    base = str(call.request.base_url).rstrip("/") + call.provider.prefix
+    base = str(call.request.base_url).rstrip("/")  # already ends with the provider's prefix (the mount's root path)
     counts = data["request_counts"]
     terminal_at = next((batch.moments[s] for s in ("completed", "failed", "expired", "cancelled") if s in batch.moments), None)
     usage = batch.usage or {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,18 @@ class ParsedRequest:
     body: Any = None
     files: dict[str, UploadFile] = field(default_factory=dict)
     media_type: str | None = None
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), whatever Python's parser tolerates."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} does not fit a double")
+    return value
 
 
 def _types(schema: dict[str, Any]) -> list[str]:
@@ -140,7 +153,7 @@ async def _parse_body(op: Operation, request: Request, parsed: ParsedRequest) ->
                 raise InvalidRequest("The request body is empty; expected a JSON object.")
             return
         try:
-            parsed.body = json.loads(raw)
+            parsed.body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidRequest(
                 "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
@@ -199,7 +212,7 @@ def response_problems(op: Operation, status: int, headers: dict[str, str], body:
     if schema is None or not (key == "application/json" or key.endswith("+json")):
         return problems
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_reject_constant)
     except ValueError:
         return [*problems, "body is not valid JSON"]
     media_pointer = f"{pointer}/content/{key.replace('/', '~1')}/schema"

@@ -38,3 +38,21 @@ def test_advance_jumps_forward_and_never_back() -> None:
         clock.advance(-1)
     with pytest.raises(ValueError):
         clock.set_speed(-2)
+
+
+@pytest.mark.parametrize("speed", [float("nan"), float("inf"), -1.0, 1e12])
+def test_non_finite_or_absurd_speeds_are_refused_and_the_clock_keeps_working(speed: float) -> None:
+    clock = SimulatedClock(start=0.0, speed=0, source=FakeTime())
+    with pytest.raises(ValueError):
+        clock.set_speed(speed)
+    with pytest.raises(ValueError):
+        SimulatedClock(speed=speed)
+    assert clock.advance(5) == pytest.approx(5.0)
+
+
+def test_advance_is_bounded_to_printable_dates() -> None:
+    clock = SimulatedClock(start=0.0, speed=0, source=FakeTime())
+    for bad in (float("nan"), float("inf"), 3e11):
+        with pytest.raises(ValueError):
+            clock.advance(bad)
+    assert clock.now() == 0.0

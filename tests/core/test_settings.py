@@ -25,6 +25,11 @@ def test_config_file_sets_nested_values(tmp_path: Path) -> None:
         ("line_failure_rate: 2\n", "line_failure_rate"),
         ("api_keys:\n  nobody: [x]\n", "api_keys"),
         ("seed: [\n", "not valid YAML"),
+        ("seed: 1.7\n", "'settings.seed' must be a whole number"),
+        ("durations:\n  validating: -5\n", "'durations.validating' must be a number of seconds >= 0"),
+        ("embedding_dimensions: 0\n", "'embedding_dimensions' must be >= 1"),
+        ("clock_speed: .nan\n", "'clock_speed' must be a finite number"),
+        ("limits:\n  max_batch_requests: 0\n", "'limits.max_batch_requests' must be >= 1"),
     ],
 )
 def test_bad_config_names_the_file_and_the_key(tmp_path: Path, text: str, needle: str) -> None:

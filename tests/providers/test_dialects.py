@@ -86,6 +86,9 @@ def test_phaseo_extended_object_and_status_filter(client: TestClient) -> None:
     client.app.state.engine.clock.advance(60)  # type: ignore[attr-defined]
     done = client.get(f"/phaseo/v1/batches/{created['id']}", headers=AUTH["phaseo"]).json()
     assert done["lifecycle_status"] == "completed" and done["progress"] == 100
+    base = "http://testserver/phaseo/v1"
+    assert done["polling_url"] == f"{base}/batches/{created['id']}" and done["cancel_url"] == f"{base}/batches/{created['id']}/cancel"
+    assert done["websocket_url"] == f"ws://testserver/phaseo/v1/async/batch/{created['id']}/ws"
     assert done["billing"]["billed"] is True and done["billing"]["cost_nanos"] > 0 and done["pricing_lines"]
     r = client.get("/phaseo/v1/batches?status=bogus", headers=AUTH["phaseo"])
     assert r.status_code == 400 and r.json()["error"] == "validation_error"

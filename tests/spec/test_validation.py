@@ -95,3 +95,10 @@ def test_response_problems_cover_status_headers_content_type_and_schema() -> Non
     assert "required header 'x-trace'" in response_problems(OP, 200, {"content-type": "application/json"}, ok)[0]
     assert "content type 'text/plain'" in response_problems(OP, 200, {"content-type": "text/plain", "x-trace": "t"}, ok)[0]
     assert "'id' is a required property" in response_problems(OP, 200, json_headers, b"{}")[0]
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
+def test_non_finite_numbers_are_not_json(constant: bytes) -> None:
+    r = _client().post("/items", content=b'{"name": "a", "tags": {"x": ' + constant + b"}}", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "could not parse the JSON body" in r.json()["message"]
+    assert response_problems(OP, 200, {"content-type": "application/json", "x-trace": "t"}, b'{"id": NaN}') == ["body is not valid JSON"]
