@@ -79,13 +79,13 @@ class ProviderApp:
             operation, path_params = self.router.match(request.method, path)
             call = Call(self.provider, operation, request, self.engine, path_params)
             call.request_id = self.engine.ids.hex("req_")
-            fault = faults.pick(self.engine, self.provider.name, operation.operation_id) if self.engine.faults else None
-            if fault is not None:
+            hit = faults.pick(self.engine, self.provider.name, operation.operation_id) if self.engine.faults else []
+            for fault in hit:
                 await faults.delay(fault, self.engine.settings.seed)
-                if fault.drop:
-                    return None, call, fault
-                if fault.status is not None:
-                    return faults.render(fault, self.provider, self.engine.now()), call, fault
+            if hit and hit[-1].drop:
+                return None, call, hit[-1]
+            if hit and hit[-1].status is not None:
+                return faults.render(hit[-1], self.provider, self.engine.now()), call, hit[-1]
             if self.provider.guard is not None:
                 self.provider.guard(call)
             call.namespace = self.provider.authenticate(request.headers, self.engine.settings)

@@ -208,13 +208,17 @@ def remove_fault(engine: Engine, fault_id: str) -> bool:
     return found
 
 
-def pick(engine: Engine, provider: str, operation: str) -> Fault | None:
-    """The fault that hits this call, if any (every matching fault before it counts the call)."""
+def pick(engine: Engine, provider: str, operation: str) -> list[Fault]:
+    """The faults that hit this call, in order: latency-only faults add their delays and let the call go on;
+    the first that answers (a status or a drop) ends the list, and the faults after it do not see the call."""
+    hit: list[Fault] = []
     with _lock:
         for fault in engine.faults:
             if fault.matches(provider, operation) and fault.fires(engine.settings.seed):
-                return fault
-    return None
+                hit.append(fault)
+                if fault.drop or fault.status is not None:
+                    break
+    return hit
 
 
 # -- what a fault sends -----------------------------------------------------------------------------

@@ -156,6 +156,14 @@ def test_latency_delays_the_call_and_lets_it_through(mock_server: Harness) -> No
     assert mock_server.requests()[0].fault is None  # the handler answered
 
 
+def test_a_latency_fault_does_not_hide_the_faults_after_it(mock_server: Harness) -> None:
+    mock_server.add_faults({"latency": 0.05}, {"provider": "anyapi", "operation": "listBatches", "status": 500, "times": 1})
+    started = time.monotonic()
+    response = httpx.get(mock_server.base_url("anyapi") + "/batches", headers=BEARER)
+    assert response.status_code == 500 and time.monotonic() - started >= 0.05
+    assert httpx.get(mock_server.base_url("anyapi") + "/batches", headers=BEARER).status_code == 200
+
+
 # -- dropped connections --------------------------------------------------------------------------------
 
 
