@@ -102,8 +102,15 @@ def load(fixture: Fixture, backend: Any) -> None:
         raise DocumentError(f"{fixture.origin}: provider {fixture.provider!r} cannot preload fixtures")
     try:
         loader(fixture.kind, copy.deepcopy(fixture.data))
-    except (ValueError, KeyError, TypeError, MockError) as exc:
-        message = exc.message if isinstance(exc, MockError) else (str(exc) if not isinstance(exc, KeyError) else f"missing key {exc}")
+    except Exception as exc:  # whatever the backend trips on, the fixture file is to blame: name it
+        if isinstance(exc, MockError):
+            message = exc.message
+        elif isinstance(exc, KeyError):
+            message = f"missing key {exc}"
+        elif isinstance(exc, (ValueError, TypeError)):
+            message = str(exc)
+        else:
+            message = f"{type(exc).__name__}: {exc}"
         raise DocumentError(f"{fixture.origin}: {fixture.provider} {fixture.kind}: expected data the backend can load: {message}") from exc
 
 

@@ -179,6 +179,10 @@ def test_a_fixture_for_one_api_key_stays_in_that_namespace(tmp_path: Path, mock_
     [
         ("{provider: anyapi, kind: batchh, data: {}}", "line 3, key 'fixtures[1]': anyapi batchh: expected data the backend can load: unknown kind 'batchh' (expected file or batch)"),
         ("{provider: anyapi, kind: batch, data: {status: done}}", "line 3, key 'fixtures[1]': anyapi batch: expected data the backend can load: batch: status must be one of validating,"),
+        ("{provider: anyapi, kind: batch, data: {status: completed, request_counts: 5}}", "batch: request_counts must map total/completed/failed to whole numbers"),
+        ("{provider: anyapi, kind: batch, data: {metadata: notadict}}", "batch: metadata must map strings to strings"),
+        ("{provider: anyapi, kind: batch, data: {id: 5}}", "batch: id must be a string, got 5"),
+        ("{provider: formant, kind: batch_call, data: {id: 9, name: n, agent_id: 1, status: completed, metrics: {success_rate: x}}}", "metrics.success_rate must be a number >= 0"),
         ("{provider: anyapi, kind: batch, data: {status: completed, request_counts: {total: 3, completed: 1}}}", "completed + failed must be 3, got 1"),
         ("{provider: anyapi, kind: batch, data: {input_file_id: file-nope}}", "input_file_id 'file-nope' is not a file loaded before this batch"),
         ("{provider: anyapi, kind: batch, data: {status: in_progress, output_lines: []}}", "'output_lines' needs a status with results"),

@@ -294,6 +294,10 @@ class FormantBackend:
         batch_id, metrics = int(data["id"]), data.get("metrics")
         if metrics is not None and (not isinstance(metrics, dict) or set(metrics) - set(METRIC_KEYS)):
             raise ValueError(f"formant fixture batch_call {batch_id}: metrics must be a mapping with keys among {', '.join(METRIC_KEYS)}")
+        for key, value in (metrics or {}).items():
+            whole = key.endswith("_count") or key == "total_processed"
+            if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) or value < 0:
+                raise ValueError(f"formant fixture batch_call {batch_id}: metrics.{key} must be a {'whole ' if whole else ''}number >= 0, got {value!r}")
         created = _seconds(data.get("created_at"), self._now())
         updated = _seconds(data.get("updated_at"), created)
         if metrics is not None:

@@ -385,6 +385,18 @@ class OpenAIBatchBackend:
         endpoint = str(data.get("endpoint", "/v1/chat/completions"))
         plan = plan_for(data.get("scenario"), self.default_plan(), self.engine.scenarios)
         batch_id = data.get("id") or self.engine.ids.new(self.batch_prefix)
+        if not isinstance(batch_id, str):
+            raise ValueError(f"batch: id must be a string, got {batch_id!r}")
+        metadata = data.get("metadata")
+        if metadata is not None and (
+            not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+        ):
+            raise ValueError(f"batch: metadata must map strings to strings, got {metadata!r}")
+        counts_given = data.get("request_counts")
+        if counts_given is not None and (
+            not isinstance(counts_given, dict) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts_given.values())
+        ):
+            raise ValueError(f"batch: request_counts must map total/completed/failed to whole numbers >= 0, got {counts_given!r}")
         if batch_id in self.batches:
             raise ValueError(f"batch: id {batch_id!r} is already loaded")
         counts = data.get("request_counts")
