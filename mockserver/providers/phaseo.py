@@ -92,11 +92,12 @@ def create_extras(call: Call) -> dict[str, Any]:
 
 
 def status_filter(call: Call) -> set[str] | None:
-    raw = call.query("status")
+    """?status= and ?statuses=, each repeatable or comma-separated, merged (/endpoint/batches-list)."""
+    raw = [*(call.query("status") or []), *(call.query("statuses") or [])]
     if not raw:
         return None
     wanted: set[str] = set()
-    for value in (raw if isinstance(raw, list) else [raw]):
+    for value in raw:
         for name in str(value).split(","):
             name = name.strip().lower()
             if name not in STATUS_ALIASES:

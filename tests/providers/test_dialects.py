@@ -83,6 +83,8 @@ def test_phaseo_extended_object_and_status_filter(client: TestClient) -> None:
     assert created["lifecycle_status"] == "pending" and created["billing"]["billed"] is False
     assert client.get("/phaseo/v1/batches?status=queued", headers=AUTH["phaseo"]).json()["data"][0]["id"] == created["id"]
     assert client.get("/phaseo/v1/batches?status=completed", headers=AUTH["phaseo"]).json()["data"] == []
+    for query in ("status=completed&status=queued", "status=failed,pending", "statuses=queued", "status=failed&statuses=pending"):
+        assert [b["id"] for b in client.get(f"/phaseo/v1/batches?{query}", headers=AUTH["phaseo"]).json()["data"]] == [created["id"]], query
     client.app.state.engine.clock.advance(60)  # type: ignore[attr-defined]
     done = client.get(f"/phaseo/v1/batches/{created['id']}", headers=AUTH["phaseo"]).json()
     assert done["lifecycle_status"] == "completed" and done["progress"] == 100
