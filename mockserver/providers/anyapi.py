@@ -7,14 +7,12 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from ..core.engine import Engine
 from ..core.errors import MockError
 from ..core.settings import Settings
-from .base import Call, Provider, bearer_token, check_key
-from .openai_family.dialect import Dialect
+from .base import Provider, bearer_token, check_key
+from .openai_family.dialect import Dialect, request_id_header
 from .openai_family.errors import respond
 from .openai_family.handlers import build_handlers
-from .openai_family.models import OpenAIBatchBackend
 
 # docs.anyapi.ai/guides/errors documents bad_request (400) and authentication_error (401);
 # the other types follow the same naming (our choice, listed in the README).
@@ -44,11 +42,6 @@ def authenticate(headers: Headers, settings: Settings) -> str:
     return check_key("anyapi", bearer_token(headers), settings, "Missing API key. Pass it as 'Authorization: Bearer <key>'.", "Invalid API key.")
 
 
-def decorate(call: Call | None, response: Response) -> None:
-    if call is not None:
-        response.headers.setdefault("x-request-id", call.request_id)
-
-
 DIALECT = Dialect(
     name="anyapi",
     cancel_event="cancel_now",
@@ -62,10 +55,6 @@ DIALECT = Dialect(
 )
 
 
-def make_backend(engine: Engine) -> OpenAIBatchBackend:
-    return OpenAIBatchBackend(engine, cancel_event=DIALECT.cancel_event)
-
-
 PROVIDER = Provider(
     name="anyapi",
     prefix="/anyapi/v1",
@@ -73,9 +62,9 @@ PROVIDER = Provider(
     handlers=build_handlers(
         DIALECT, ("createFile", "retrieveFile", "downloadFile", "createBatch", "listBatches", "retrieveBatch", "cancelBatch")
     ),
-    make_backend=make_backend,
+    make_backend=DIALECT.make_backend,
     authenticate=authenticate,
     render_error=render_error,
-    decorate=decorate,
+    decorate=request_id_header,
     summary="AnyAPI batches and files (OpenAI-compatible)",
 )

@@ -9,13 +9,12 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from ..core.engine import Engine
 from ..core.errors import InvalidRequest, MockError, NotImplementedYet
 from ..core.settings import Settings
 from .base import Call, Provider, bearer_token, check_key, json_response
-from .openai_family.dialect import BATCH_FIELDS, Dialect
+from .openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from .openai_family.handlers import build_handlers
-from .openai_family.models import Batch, OpenAIBatchBackend
+from .openai_family.models import Batch
 
 # /api-reference/errors
 CODES = {
@@ -70,11 +69,6 @@ def authenticate(headers: Headers, settings: Settings) -> str:
 def guard(call: Call) -> None:
     if call.engine.settings.phaseo_mode == "not_implemented":
         raise NotImplementedYet("Not implemented yet")
-
-
-def decorate(call: Call | None, response: Response) -> None:
-    if call is not None:
-        response.headers.setdefault("x-request-id", call.request_id)
 
 
 def normalise_endpoint(endpoint: str) -> str:
@@ -166,10 +160,6 @@ DIALECT = Dialect(
 )
 
 
-def make_backend(engine: Engine) -> OpenAIBatchBackend:
-    return OpenAIBatchBackend(engine, cancel_event=DIALECT.cancel_event)
-
-
 PROVIDER = Provider(
     name="phaseo",
     prefix="/phaseo/v1",
@@ -177,10 +167,10 @@ PROVIDER = Provider(
     handlers=build_handlers(
         DIALECT, ("createFile", "listFiles", "retrieveFile", "downloadFile", "createBatch", "listBatches", "retrieveBatch", "cancelBatch")
     ),
-    make_backend=make_backend,
+    make_backend=DIALECT.make_backend,
     authenticate=authenticate,
     render_error=render_error,
     guard=guard,
-    decorate=decorate,
+    decorate=request_id_header,
     summary="Phaseo AI Stats gateway batches and files (extended batch object)",
 )

@@ -7,11 +7,10 @@ import json
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from ..core.engine import Engine
 from ..core.errors import InvalidRequest, MockError, NotFound
 from ..core.settings import Settings
 from .base import Call, Provider, check_key
-from .openai_family.dialect import BATCH_FIELDS, Dialect
+from .openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from .openai_family.errors import OPENAI_TYPES, respond
 from .openai_family.handlers import build_handlers
 from .openai_family.models import OpenAIBatchBackend
@@ -41,7 +40,7 @@ def decorate(call: Call | None, response: Response) -> None:
     if call is not None:
         response.headers.setdefault("x-portkey-trace-id", call.request_id.removeprefix("req_"))
         response.headers.setdefault("x-portkey-retry-attempt-count", "0")
-        response.headers.setdefault("x-request-id", call.request_id)
+    request_id_header(call, response)
 
 
 async def get_batch_output(call: Call) -> Response:
@@ -60,10 +59,6 @@ async def get_batch_output(call: Call) -> Response:
 DIALECT = Dialect(name="portkey", batch_fields=frozenset(BATCH_FIELDS))
 
 
-def make_backend(engine: Engine) -> OpenAIBatchBackend:
-    return OpenAIBatchBackend(engine, cancel_event=DIALECT.cancel_event)
-
-
 PROVIDER = Provider(
     name="portkey",
     prefix="/portkey/v1",
@@ -75,7 +70,7 @@ PROVIDER = Provider(
         ),
         "getBatchOutput": get_batch_output,
     },
-    make_backend=make_backend,
+    make_backend=DIALECT.make_backend,
     authenticate=authenticate,
     render_error=render_error,
     decorate=decorate,

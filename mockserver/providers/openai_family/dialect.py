@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from starlette.responses import Response
+
+from ...core.engine import Engine
 from ..base import Call
-from .models import Batch, File
+from .models import Batch, File, OpenAIBatchBackend
 
 
 def _none_extras(call: Call) -> dict[str, Any]:
@@ -15,6 +18,12 @@ def _none_extras(call: Call) -> dict[str, Any]:
 
 def _no_batch_additions(call: Call, batch: Batch, data: dict[str, Any]) -> dict[str, Any]:
     return data
+
+
+def request_id_header(call: Call | None, response: Response) -> None:
+    """``x-request-id``, which the openai SDK reads into ``error.request_id``."""
+    if call is not None:
+        response.headers.setdefault("x-request-id", call.request_id)
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,9 @@ class Dialect:
     status_filter: Callable[[Call], set[str] | None] | None = None
     normalise_endpoint: Callable[[str], str] = field(default=lambda endpoint: endpoint)
 
+    def make_backend(self, engine: Engine) -> OpenAIBatchBackend:
+        return OpenAIBatchBackend(engine, cancel_event=self.cancel_event)
+
 
 BATCH_FIELDS = (
     "id", "object", "endpoint", "model", "errors", "input_file_id", "completion_window", "status",
@@ -47,7 +59,7 @@ TIMESTAMPS = ("in_progress", "finalizing", "completed", "failed", "expired", "ca
 
 
 def batch_object(batch: Batch, now: float, fields: frozenset[str]) -> dict[str, Any]:
-    model = next((line.body.get("model") for line in batch.lines if isinstance(line.body.get("model"), str)), None)
+    model = batch.model
     data: dict[str, Any] = {
         "id": batch.id,
         "object": "batch",

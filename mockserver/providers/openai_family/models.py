@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import functools
 import json
 import math
 import random
@@ -76,6 +77,11 @@ class Batch:
     @property
     def created_at(self) -> float:
         return self.moments["validating"]
+
+    @functools.cached_property
+    def model(self) -> str | None:
+        """The model the lines ask for (validation makes it one per batch)."""
+        return next((line.body["model"] for line in self.lines if isinstance(line.body.get("model"), str)), None)
 
     @property
     def total(self) -> int:
