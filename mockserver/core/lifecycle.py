@@ -19,6 +19,15 @@ class Stateful(Protocol):
 T = TypeVar("T", bound=Stateful)
 
 
+def record(obj: Stateful, state: str, at: float) -> None:
+    """What entering a state always does: the state, since when, and (objects that keep one) its moment."""
+    obj.state = state
+    obj.entered_at = at
+    moments = getattr(obj, "moments", None)
+    if moments is not None:
+        moments[state] = at
+
+
 class IllegalTransition(Exception):
     def __init__(self, lifecycle: str, source: str, target: str) -> None:
         super().__init__(f"{lifecycle}: no transition from {source!r} to {target!r}")

@@ -145,3 +145,7 @@ def _refused(api: Api, exchange: Any) -> None:
     api.report.fail(Finding(operation=exchange.label, check="create_accepted", title=message, message=message,
                             example=exchange.example, phase=api.phase))
     raise FlowError(message)
+
+
+# cancelling a finished batch is a 400 (the README's choice where OpenAI documents nothing)
+CANCEL_REFUSALS = {"cancelBatch": ((400,), "cancelling a finished batch is a 400 (README: choice where OpenAI documents nothing)")}

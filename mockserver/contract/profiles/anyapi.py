@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import Profile, bearer
-from ._openai import BATCH_PAGES, LIFECYCLE_CANCEL_NOW, batch_resource, cancel_batch, create_batch, file_resource
+from ._openai import BATCH_PAGES, CANCEL_REFUSALS, LIFECYCLE_CANCEL_NOW, batch_resource, cancel_batch, create_batch, file_resource
 
 PROFILE = Profile(
     name="anyapi",
@@ -15,6 +15,6 @@ PROFILE = Profile(
     create=create_batch,
     cancel=cancel_batch,
     stateful_pins={"createFile": {"purpose": "batch"}},
-    refusals={"cancelBatch": ((400,), "cancelling a finished batch is a 400 (README: choice where OpenAI documents nothing)")},
+    refusals=CANCEL_REFUSALS,
     write_warning="creates a two-line chat-completions batch per flow (cancelled, or left to finish within the poll time)",
 )

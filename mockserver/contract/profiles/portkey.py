@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import Profile
-from ._openai import BATCH_PAGES, FILE_PAGES, LIFECYCLE, batch_resource, cancel_batch, create_batch, file_resource
+from ._openai import BATCH_PAGES, CANCEL_REFUSALS, FILE_PAGES, LIFECYCLE, batch_resource, cancel_batch, create_batch, file_resource
 
 
 def auth(key: str) -> dict[str, str]:
@@ -22,6 +22,6 @@ PROFILE = Profile(
     create=create_batch,
     cancel=cancel_batch,
     stateful_pins={"createFile": {"purpose": "batch"}},
-    refusals={"cancelBatch": ((400,), "cancelling a finished batch is a 400 (README: choice where OpenAI documents nothing)")},
+    refusals=CANCEL_REFUSALS,
     write_warning="creates a two-line chat-completions batch per flow through the virtual key's provider",
 )

@@ -20,6 +20,7 @@ from ...core.engine import Engine
 from ...core.errors import NotFound
 from .csvfile import Recipient
 from .lifecycle import BATCH_CALL_LIFECYCLE, CALL_LIFECYCLE, FINAL_STATES, RETRYABLE
+from ...core.lifecycle import record
 from ...core.outcomes import fraction
 from .scenarios import BUILTIN, Plan, plan_for
 
@@ -150,14 +151,7 @@ class BatchCall:
 def _enter_call(call: PhoneCall, state: str, at: float) -> None:
     if state == "in_progress" and call.state == "pending_retry":
         call.attempt += 1
-    call.state = state
-    call.entered_at = at
-
-
-def _enter_batch(batch: BatchCall, state: str, at: float) -> None:
-    batch.state = state
-    batch.entered_at = at
-    batch.moments[state] = at
+    record(call, state, at)
 
 
 class FormantBackend:
@@ -187,7 +181,7 @@ class FormantBackend:
             return
         for call in batch.calls:
             CALL_LIFECYCLE.advance(call, now, _enter_call)
-        BATCH_CALL_LIFECYCLE.advance(batch, now, _enter_batch)
+        BATCH_CALL_LIFECYCLE.advance(batch, now, record)
 
     def _durations(self, plan: Plan) -> tuple[float, float, float]:
         """(validating, call, retry_delay) of ``plan``, the server's durations where it sets none."""
@@ -237,7 +231,7 @@ class FormantBackend:
             starts_at=min(call.attempts[0].start for call in calls),
             ends_at=max(call.attempts[-1].end for call in calls),
         )
-        _enter_batch(batch, "pending", now)
+        record(batch, "pending", now)
         self.batches[batch.id] = batch
         return batch
 
@@ -318,9 +312,9 @@ class FormantBackend:
             batch_id, str(data["name"]), int(data["agent_id"]), calls, total, "fixture", None, None,
             frozen=True, metrics_override=metrics,
         )
-        _enter_batch(batch, "pending", created)
+        record(batch, "pending", created)
         if status != "pending":
-            _enter_batch(batch, status, updated)
+            record(batch, status, updated)
         self.batches[batch_id] = batch
         self._last_id = max(self._last_id, batch_id)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ...core.engine import Engine
 from ...core.errors import InvalidRequest, NotFound
-from ...core.lifecycle import IllegalTransition
+from ...core.lifecycle import IllegalTransition, record
 from .inputs import InputLine, LineError, validate_input
 from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
 from ...core.outcomes import digest
@@ -285,9 +285,7 @@ class OpenAIBatchBackend:
             batch.done_when_stopped = batch.done(at)  # cancelled or expired: what ran so far stays
         elif state == "completed":
             batch.done_when_stopped = None  # a cancel that lost the race: every line ran
-        batch.state = state
-        batch.entered_at = at
-        batch.moments[state] = at
+        record(batch, state, at)
         if state in TERMINAL and state != "failed":
             self._write_results(batch, at)
 

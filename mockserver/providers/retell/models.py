@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from ...core.engine import Engine
 from ...core.errors import NotFound, Unprocessable
 from .lifecycle import BATCH_TEST_LIFECYCLE, RUN_LIFECYCLE, RUN_RESULTS
+from ...core.lifecycle import record
 from ...core.outcomes import fraction
 from .scenarios import DEFAULT_MIX, OUTCOMES, Plan
 
@@ -106,12 +107,6 @@ class BatchTest:
         return counts
 
 
-def _enter(obj: Run | BatchTest, state: str, at: float) -> None:
-    obj.state = state
-    obj.entered_at = at
-    obj.moments[state] = at
-
-
 def _engine_matches(engine: dict[str, Any], kind: str, engine_id: str | None, version: float | None) -> bool:
     if engine.get("type") != kind:
         return False
@@ -160,8 +155,8 @@ class RetellBackend:
 
     def _advance(self, batch: BatchTest, now: float) -> None:
         for run in batch.runs:
-            RUN_LIFECYCLE.advance(run, now, _enter)
-        BATCH_TEST_LIFECYCLE.advance(batch, now, _enter)
+            RUN_LIFECYCLE.advance(run, now, record)
+        BATCH_TEST_LIFECYCLE.advance(batch, now, record)
 
     def _page(self, items: list[Any], key: str | None, limit: int, newest_first: bool) -> tuple[list[Any], bool]:
         """A page after the item ``key`` names (items are sorted by ``seq`` in the given direction)."""
@@ -256,7 +251,7 @@ class RetellBackend:
                 seq=0,
             )
             run.seq = self._seq_of[run.id]
-            _enter(run, "pending", now)
+            record(run, "pending", now)
             runs.append(run)
         batch = BatchTest(
             id=batch_id,
@@ -266,7 +261,7 @@ class RetellBackend:
             scenario=plan.scenario,
             completes_at=max(run.ends_at for run in runs if run.ends_at is not None),
         )
-        _enter(batch, "in_progress", now)
+        record(batch, "in_progress", now)
         self._store(batch)
         self._advance(batch, now)
         return batch
@@ -354,13 +349,13 @@ class RetellBackend:
             definition = self._fixture_snapshot(ids[index] if index < len(ids) else None, data["response_engine"], index, created)
             run = Run(self._new_id(), batch_id, index, definition, outcome, None, None, seq=0)
             run.seq = self._seq_of[run.id]
-            _enter(run, "pending", created)
-            _enter(run, outcome if index < finished else "in_progress", modified)
+            record(run, "pending", created)
+            record(run, outcome if index < finished else "in_progress", modified)
             runs.append(run)
         batch = BatchTest(batch_id, copy.deepcopy(data["response_engine"]), runs, self._seq_of[batch_id], "fixture", None)
-        _enter(batch, "in_progress", created)
+        record(batch, "in_progress", created)
         if status == "complete":
-            _enter(batch, "complete", modified)
+            record(batch, "complete", modified)
         else:
             batch.moments["fixture"] = modified  # keeps user_modified_timestamp as given
         self._store(batch)
