@@ -18,16 +18,24 @@ class IdFactory:
         with self._lock:
             if seed is not None:
                 self.seed = seed
-            self._random = random.Random(getattr(self, "seed", 0))
+            self._streams: dict[str, random.Random] = {}
             self._counters: dict[str, int] = {}
+
+    def _stream(self, prefix: str) -> random.Random:
+        """One seeded stream per prefix: minting request ids (every call) never shifts batch or file ids."""
+        if prefix not in self._streams:
+            self._streams[prefix] = random.Random(f"{getattr(self, 'seed', 0)}:{prefix}")
+        return self._streams[prefix]
 
     def new(self, prefix: str, length: int = 24) -> str:
         with self._lock:
-            return prefix + "".join(self._random.choice(_ALPHABET) for _ in range(length))
+            stream = self._stream(prefix)
+            return prefix + "".join(stream.choice(_ALPHABET) for _ in range(length))
 
     def hex(self, prefix: str = "", length: int = 32) -> str:
         with self._lock:
-            return prefix + "".join(self._random.choice("0123456789abcdef") for _ in range(length))
+            stream = self._stream(prefix)
+            return prefix + "".join(stream.choice("0123456789abcdef") for _ in range(length))
 
     def sequence(self, scope: str) -> int:
         """1, 2, 3 ... per scope: integer ids such as FormantAI's batch ids."""
