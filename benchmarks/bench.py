@@ -15,7 +15,7 @@ import httpx
 
 from mockserver.core.engine import Engine
 from mockserver.core.settings import Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 from mockserver.providers.openai_family.models import OpenAIBatchBackend
 
 

@@ -7,14 +7,15 @@ import logging
 import sys
 from typing import Sequence
 
-from .core.settings import ConfigError, Settings, load_settings, validate_settings
+from .config.settings import load_settings, validate_settings
+from .core.settings import ConfigError, Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.config) if args.config else Settings()
     changes: dict[str, object] = {}
     if args.api_key:
-        from .core.settings import PROVIDER_NAMES
+        from .config.settings import PROVIDER_NAMES
 
         changes["api_keys"] = {name: tuple(args.api_key) for name in PROVIDER_NAMES}
     for flag, field in (("seed", "seed"), ("clock_speed", "clock_speed"), ("phaseo_mode", "phaseo_mode"), ("response_validation", "response_validation")):
@@ -29,8 +30,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import create_app
-    from .baseline import Baseline
+    from .server.app import create_app
+    from .config.baseline import Baseline
 
     app = create_app(_settings(args))
     Baseline.load(args.scenarios, args.fixtures).install(app.state.engine, app.state.providers)

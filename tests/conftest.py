@@ -12,9 +12,9 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
-from mockserver.app import create_app
+from mockserver.server.app import create_app
 from mockserver.core.settings import Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 
 STRICT = Settings(response_validation="strict")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver.live import free_port
+from mockserver.server.live import free_port
 
 
 def _serve(*args: str) -> Iterator[str]:

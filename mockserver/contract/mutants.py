@@ -478,7 +478,7 @@ MUTANT_CLOCK_SPEED = 10.0
 @contextmanager
 def mutant_server(provider: str, key: str, mutant: Mutant | None, clock_speed: float = MUTANT_CLOCK_SPEED) -> Iterator[str]:
     """The fake (accepting only ``key``), wrapped in ``mutant``'s fault; yields the provider's base URL."""
-    from ..app import create_app
+    from ..server.app import create_app
     from ..core.settings import Settings
     from .runner import quiet_fake
 

@@ -65,7 +65,7 @@ class Fake:
 def fake_server(provider: str, key: str, clock_speed: float = 0.0) -> Iterator[Fake]:
     """A LiveServer that accepts only ``key`` for ``provider`` (so wrong keys are rejected), in strict mode."""
     from ..core.settings import Settings
-    from ..live import LiveServer
+    from ..server.live import LiveServer
 
     settings = Settings(api_keys={provider: (key,)}, response_validation="strict", clock_speed=clock_speed)
     # quiet before (start-up logs) and after the server is built (uvicorn sets its loggers up when it is)

@@ -1,17 +1,11 @@
-"""One frozen description of how the fake behaves, built from defaults, a YAML config file and CLI flags."""
+"""One frozen description of how the fake behaves (built from defaults, a YAML config file and CLI flags by
+``mockserver.config.settings``)."""
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import yaml
-
-PROVIDER_NAMES = ("anyapi", "portkey", "phaseo", "retell", "formant")
-
 
 @dataclass(frozen=True)
 class Durations:
@@ -62,65 +56,3 @@ class Settings:
 
 class ConfigError(ValueError):
     """A config file that cannot be used; the message names the file, the key and what was expected."""
-
-
-def _build(cls: type, data: Any, where: str, source: str) -> Any:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: '{where}' must be a mapping, got {type(data).__name__}")
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in known:
-            raise ConfigError(f"{source}: unknown key '{where}.{key}' (expected one of: {', '.join(sorted(known))})")
-        default = known[key].default
-        if key in ("durations", "limits"):
-            values[key] = _build(Durations if key == "durations" else Limits, value, f"{where}.{key}", source)
-        elif key == "api_keys":
-            if not isinstance(value, dict) or not all(k in PROVIDER_NAMES for k in value):
-                raise ConfigError(f"{source}: '{where}.api_keys' must map provider names ({', '.join(PROVIDER_NAMES)}) to lists of keys")
-            values[key] = {k: tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in value.items()}
-        elif isinstance(default, (int, float)) and not isinstance(default, bool) or key == "clock_start":
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ConfigError(f"{source}: '{where}.{key}' must be a number, got {value!r}")
-            if isinstance(default, int) and not isinstance(value, int):
-                raise ConfigError(f"{source}: '{where}.{key}' must be a whole number, got {value!r}")
-            values[key] = type(default)(value) if default is not None else float(value)
-        elif isinstance(default, str):
-            if not isinstance(value, str):
-                raise ConfigError(f"{source}: '{where}.{key}' must be a string, got {value!r}")
-            values[key] = value
-        else:
-            values[key] = value
-    return cls(**values)
-
-
-def load_settings(path: str | Path) -> Settings:
-    source = str(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise ConfigError(f"{source}: cannot read: {exc}") from exc
-    settings = _build(Settings, data, "settings", source)
-    validate_settings(settings, source)
-    return settings
-
-
-def validate_settings(settings: Settings, source: str = "settings") -> None:
-    if settings.response_validation not in ("off", "warn", "strict"):
-        raise ConfigError(f"{source}: 'response_validation' must be off, warn or strict")
-    if settings.phaseo_mode not in ("working", "not_implemented"):
-        raise ConfigError(f"{source}: 'phaseo_mode' must be working or not_implemented")
-    if not 0.0 <= settings.line_failure_rate <= 1.0:
-        raise ConfigError(f"{source}: 'line_failure_rate' must be between 0 and 1")
-    if not math.isfinite(settings.clock_speed) or not 0 <= settings.clock_speed <= 1_000_000:
-        raise ConfigError(f"{source}: 'clock_speed' must be a finite number from 0 to 1000000")
-    for name, value in dataclasses.asdict(settings.durations).items():
-        if math.isnan(value) or value < 0:
-            raise ConfigError(f"{source}: 'durations.{name}' must be a number of seconds >= 0 (.inf: never), got {value!r}")
-    for name, value in dataclasses.asdict(settings.limits).items():
-        if value < 1:
-            raise ConfigError(f"{source}: 'limits.{name}' must be >= 1, got {value!r}")
-    if settings.embedding_dimensions < 1:
-        raise ConfigError(f"{source}: 'embedding_dimensions' must be >= 1, got {settings.embedding_dimensions!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -68,6 +69,12 @@ def check_key(provider: str, key: str | None, settings: Settings, missing: str, 
     return key
 
 
+def retry_after_headers(retry_after: float, now: float) -> dict[str, str]:
+    """Retry-After (whole seconds on the wire) and retry-after-ms, which the openai and retell SDKs prefer,
+    so sub-second waits survive the rounding (PROVIDERS.md sections 1.9, 5.3)."""
+    return {"Retry-After": str(max(1, math.ceil(retry_after))), "retry-after-ms": str(max(1, round(retry_after * 1000)))}
+
+
 @dataclass
 class Provider:
     name: str
@@ -82,4 +89,6 @@ class Provider:
     guard: Callable[[Call], None] | None = None
     # adds the provider's own response headers to every answer
     decorate: Callable[[Call | None, Response], None] | None = None
+    # the headers a rate-limited (429) answer carries: (seconds to wait, now) -> headers
+    retry_headers: Callable[[float, float], dict[str, str]] = retry_after_headers
     summary: str = ""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from mockserver.core.settings import Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 
 KEY = "sk-kit-tests-0123456789"
 

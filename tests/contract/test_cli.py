@@ -9,7 +9,7 @@ import pytest
 from mockserver.cli import main
 from mockserver.contract import mutants
 from mockserver.contract.runner import Options
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 
 from tests.contract.conftest import KEY
 

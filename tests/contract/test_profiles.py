@@ -7,7 +7,7 @@ from mockserver.contract.profiles import PROFILES, as_time, dig, get_profile
 from mockserver.contract.profiles._openai import LIFECYCLE, LIFECYCLE_CANCEL_NOW, request_counts
 from mockserver.contract.profiles.formant import metrics_add_up
 from mockserver.contract.profiles.retell import batch_counts
-from mockserver.core.settings import PROVIDER_NAMES
+from mockserver.config.settings import PROVIDER_NAMES
 from mockserver.spec.loader import specs_dir
 
 

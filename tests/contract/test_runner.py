@@ -7,11 +7,11 @@ import pytest
 from collections.abc import Iterator
 from typing import Any
 
-from mockserver.app import create_app
+from mockserver.server.app import create_app
 from mockserver.contract.mutants import CATALOGUE, check_mutant, serve
 from mockserver.contract.runner import ContractSetupError, Options, run_contract
 from mockserver.core.settings import Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 
 from tests.contract.conftest import KEY
 

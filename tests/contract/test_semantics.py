@@ -7,7 +7,7 @@ from mockserver.contract.profiles import get_profile
 from mockserver.contract.report import Report
 from mockserver.contract.runner import Options, run_contract
 from mockserver.contract.semantics import Observer
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 
 from tests.contract.conftest import KEY
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver.app import create_app
+from mockserver.server.app import create_app
 from mockserver.core.settings import Settings
 from tests.conftest import jsonl
 

@@ -10,7 +10,7 @@ import pytest
 from openai import OpenAI
 
 from mockserver.core.settings import Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 from tests.conftest import jsonl, upload
 
 PROVIDERS = ["anyapi", "phaseo"]

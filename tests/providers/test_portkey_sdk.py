@@ -9,7 +9,7 @@ from portkey_ai import Portkey
 from portkey_ai._vendor import openai as vendored
 
 from mockserver.core.settings import Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 from tests.conftest import jsonl, upload
 
 

@@ -1,1 +1,61 @@
-"""FormantAI Voice batch calls: CSV campaigns of outbound calls and their metrics (``provider.PROVIDER``)."""
+"""FormantAI as the server mounts it: base URL ``/formant`` (paths keep their ``/v1/``, as the real API)."""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from ...core.settings import Settings
+from ..base import Call, Provider, bearer_token, check_key
+from .errors import render_error
+from .handlers import HANDLERS
+from .models import RATE_LIMIT, RATE_WINDOW, FormantBackend
+
+
+def authenticate(headers: Headers, settings: Settings) -> str:
+    return check_key(
+        "formant", bearer_token(headers), settings, "Missing API key: send 'Authorization: Bearer <key>'.", "Invalid API key."
+    )
+
+
+def decorate(call: Call | None, response: Response) -> None:
+    """X-RateLimit-* on every answer; requests with a key count against that key's window."""
+    if call is not None and call.namespace:
+        limit, remaining, reset = call.backend.rate_limit()
+    else:
+        now = call.engine.now() if call is not None else None
+        limit, remaining = RATE_LIMIT, RATE_LIMIT
+        reset = (math.floor(now / RATE_WINDOW) + 1) * RATE_WINDOW if now is not None else None
+    response.headers.setdefault("X-RateLimit-Limit", str(limit))
+    response.headers.setdefault("X-RateLimit-Remaining", str(remaining))
+    if reset is not None:
+        moment = datetime.datetime.fromtimestamp(reset, datetime.timezone.utc)
+        response.headers.setdefault("X-RateLimit-Reset", moment.isoformat(timespec="seconds"))
+
+
+def retry_headers(retry_after: float, now: float) -> dict[str, str]:
+    """A 429 carries Retry-After and the X-RateLimit-* headers FormantAI documents (PROVIDERS.md section 6)."""
+    reset = datetime.datetime.fromtimestamp(now + retry_after, datetime.timezone.utc).replace(microsecond=0)
+    return {
+        "Retry-After": str(max(1, math.ceil(retry_after))),
+        "X-RateLimit-Limit": str(RATE_LIMIT),
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset.isoformat(),
+    }
+
+
+PROVIDER = Provider(
+    name="formant",
+    prefix="/formant",
+    spec_name="formant",
+    handlers=HANDLERS,
+    make_backend=FormantBackend,
+    authenticate=authenticate,
+    render_error=render_error,
+    decorate=decorate,
+    retry_headers=retry_headers,
+    summary="FormantAI Voice batch calls: CSV campaigns, their status and metrics",
+)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mockserver.core.settings import Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 
 FORMANT_SETTINGS = Settings(response_validation="strict", clock_speed=0.0)
 

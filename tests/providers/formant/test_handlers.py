@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mockserver.core.settings import Durations, Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 from mockserver.spec.loader import load_spec
 
 FINAL_COUNTS = ("completed_count", "failed_count", "busy_count", "no_answer_count", "unreachable_count", "socket_failure_count")

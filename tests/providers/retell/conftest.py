@@ -8,7 +8,7 @@ import pytest
 from retell import Retell
 
 from mockserver.core.settings import Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 
 RETELL_SETTINGS = Settings(response_validation="strict", clock_speed=0.0)
 

@@ -10,7 +10,7 @@ import pytest
 
 from mockserver.core.engine import Engine
 from mockserver.core.settings import Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 from mockserver.providers.retell import models
 from mockserver.providers.retell.models import RetellBackend
 from mockserver.providers.retell.scenarios import plan_for

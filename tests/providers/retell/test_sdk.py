@@ -9,7 +9,7 @@ import retell
 from retell import Retell
 
 from mockserver.core.settings import Durations, Settings
-from mockserver.live import LiveServer
+from mockserver.server.live import LiveServer
 
 LLM = {"type": "retell-llm", "llm_id": "llm_234sdertfsdsfsdf", "version": 1}
 FLOW = {"type": "conversation-flow", "conversation_flow_id": "conversation_flow_8c1e5a2b7d9f"}

@@ -7,12 +7,12 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from ..core.errors import MockError
-from ..core.settings import Settings
-from .base import Provider, bearer_token, check_key
-from .openai_family.dialect import Dialect, request_id_header
-from .openai_family.errors import respond
-from .openai_family.handlers import build_handlers
+from ...core.errors import MockError
+from ...core.settings import Settings
+from ..base import Provider, bearer_token, check_key
+from ..openai_family.dialect import Dialect, request_id_header
+from ..openai_family.errors import respond
+from ..openai_family.handlers import build_handlers
 
 # docs.anyapi.ai/guides/errors documents bad_request (400) and authentication_error (401);
 # the other types follow the same naming (our choice, listed in the README).

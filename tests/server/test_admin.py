@@ -9,7 +9,7 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from mockserver.harness import Harness
+from mockserver.testing.harness import Harness
 from tests.conftest import jsonl
 
 BEARER = {"Authorization": "Bearer k"}
@@ -92,8 +92,8 @@ def test_a_bad_fault_is_a_400_naming_the_key(admin: httpx.Client, body: object, 
 
 
 def test_reset_brings_back_the_start_up_faults_only(mock_server: Harness, admin: httpx.Client) -> None:
-    from mockserver.baseline import Baseline
-    from mockserver.faults import Fault
+    from mockserver.config.baseline import Baseline
+    from mockserver.config.faults import Fault
 
     engine = mock_server.engine
     hooks = list(engine.reset_hooks)

@@ -10,8 +10,8 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
-from .core.engine import Engine
-from .core.settings import Settings
+from ..core.engine import Engine
+from ..core.settings import Settings
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -24,37 +24,22 @@ against the spec (502 and 503 are declared by no spec).
 
 from __future__ import annotations
 
-import asyncio
-import datetime
-import math
 import random
 import threading
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-import httpx
-from starlette.responses import Response
-from starlette.types import Receive
-
-from .core.engine import Engine
-from .core.errors import error_for_status
-from .core.settings import PROVIDER_NAMES
+from ..core.engine import Engine
+from .settings import PROVIDER_NAMES
 from .documents import Document, DocumentError, Key, integer, mapping, number, string
-from .providers.base import Provider
 
 STATUSES = (429, 500, 502, 503)
 FAULT_KEYS = (
     "provider", "operation", "status", "retry_after", "should_retry", "message", "latency", "drop",
     "after", "every", "probability", "times",
 )
-DEFAULT_RETRY_AFTER = 1.0  # seconds, on a 429 whose fault names none
-FORMANT_RATE_LIMIT = 50  # X-RateLimit-Limit in FormantAI's docs example
 
 _lock = threading.Lock()  # fault counters are touched by the server thread and read by tests
-
-
-class ConnectionDropped(httpx.RemoteProtocolError):
-    """Raised to an in-process client (no socket to close) when a fault drops the connection."""
 
 
 @dataclass
@@ -219,78 +204,3 @@ def pick(engine: Engine, provider: str, operation: str) -> list[Fault]:
                 if fault.drop or fault.status is not None:
                     break
     return hit
-
-
-# -- what a fault sends -----------------------------------------------------------------------------
-
-
-def _duration(seconds: float) -> str:
-    """OpenAI's x-ratelimit-reset-* format: 12ms, 1s, 6m0s."""
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)}m{rest:g}s" if minutes else f"{rest:g}s"
-
-
-def retry_headers(provider: str, retry_after: float, now: float) -> dict[str, str]:
-    """Retry-After and the rate-limit headers ``provider`` documents (PROVIDERS.md sections 1.9, 3.3, 5.3, 6, 7)."""
-    whole = str(max(1, math.ceil(retry_after)))  # Retry-After is whole seconds on the wire
-    if provider == "formant":
-        reset = datetime.datetime.fromtimestamp(now + retry_after, datetime.timezone.utc).replace(microsecond=0)
-        return {
-            "Retry-After": whole,
-            "X-RateLimit-Limit": str(FORMANT_RATE_LIMIT),
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": reset.isoformat(),
-        }
-    # the openai and retell SDKs prefer retry-after-ms, so sub-second waits survive the rounding
-    headers = {"Retry-After": whole, "retry-after-ms": str(max(1, round(retry_after * 1000)))}
-    if provider == "portkey":  # the gateway passes the upstream (OpenAI) rate-limit headers through
-        headers |= {
-            "x-ratelimit-limit-requests": "5000",
-            "x-ratelimit-remaining-requests": "0",
-            "x-ratelimit-reset-requests": _duration(retry_after),
-        }
-    return headers
-
-
-_MESSAGES = {
-    429: "Rate limit reached (simulated by a mock fault); retry after the time in the Retry-After header.",
-    500: "The server had an error while processing your request (simulated by a mock fault).",
-    502: "Bad gateway (simulated by a mock fault).",
-    503: "The service is temporarily unavailable (simulated by a mock fault).",
-}
-
-
-def render(fault: Fault, provider: Provider, now: float) -> Response:
-    """The fault's error, in the provider's envelope (its own ``render_error``)."""
-    assert fault.status is not None
-    headers: dict[str, str] = {}
-    retry_after = fault.retry_after if fault.retry_after is not None else (DEFAULT_RETRY_AFTER if fault.status == 429 else None)
-    if retry_after is not None:
-        headers |= retry_headers(provider.name, retry_after, now)
-    if fault.should_retry is not None:
-        headers["x-should-retry"] = "true" if fault.should_retry else "false"
-    headers["x-mock-fault"] = fault.id
-    return provider.render_error(error_for_status(fault.status, fault.message or _MESSAGES[fault.status], headers=headers))
-
-
-async def delay(fault: Fault, seed: int) -> None:
-    seconds = fault.delay(seed)
-    if seconds > 0:
-        await asyncio.sleep(seconds)
-
-
-async def drop_connection(receive: Receive) -> None:
-    """Close the client's connection with no response.
-
-    Under uvicorn, ``receive`` is bound to the request cycle, which holds the socket's transport: abort it
-    (the client sees the server disconnect without a response) and let uvicorn notice before returning,
-    so it neither logs an error nor tries to send a 500. Without a transport (an in-process client through
-    ASGITransport) there is no connection to close: raise ConnectionDropped, an httpx transport error.
-    """
-    transport = getattr(getattr(receive, "__self__", None), "transport", None)
-    if transport is None or not hasattr(transport, "abort"):
-        raise ConnectionDropped("Server disconnected without sending a response (dropped by a mock fault).")
-    transport.abort()
-    await asyncio.sleep(0)

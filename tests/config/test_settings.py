@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.core.settings import ConfigError, load_settings
+from mockserver.config.settings import load_settings
+from mockserver.core.settings import ConfigError
 
 
 def test_config_file_sets_nested_values(tmp_path: Path) -> None:

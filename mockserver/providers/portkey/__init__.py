@@ -7,13 +7,13 @@ import json
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from ..core.errors import InvalidRequest, MockError, NotFound
-from ..core.settings import Settings
-from .base import Call, Provider, check_key
-from .openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
-from .openai_family.errors import OPENAI_TYPES, respond
-from .openai_family.handlers import build_handlers
-from .openai_family.models import OpenAIBatchBackend
+from ...core.errors import InvalidRequest, MockError, NotFound
+from ...core.settings import Settings
+from ..base import Call, Provider, check_key, retry_after_headers
+from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
+from ..openai_family.errors import OPENAI_TYPES, respond
+from ..openai_family.handlers import build_handlers
+from ..openai_family.models import OpenAIBatchBackend
 
 ROUTING_HEADERS = ("x-portkey-virtual-key", "x-portkey-provider", "x-portkey-config")
 
@@ -56,6 +56,23 @@ async def get_batch_output(call: Call) -> Response:
     raise NotFound(f"Batch {batch.id} has no output file yet (status '{batch.state}').", param="batch_id")
 
 
+def _duration(seconds: float) -> str:
+    """OpenAI's x-ratelimit-reset-* format: 12ms, 1s, 6m0s."""
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}m{rest:g}s" if minutes else f"{rest:g}s"
+
+
+def retry_headers(retry_after: float, now: float) -> dict[str, str]:
+    """The gateway passes the upstream (OpenAI) rate-limit headers through (PROVIDERS.md section 3.3)."""
+    return retry_after_headers(retry_after, now) | {
+        "x-ratelimit-limit-requests": "5000",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": _duration(retry_after),
+    }
+
+
 DIALECT = Dialect(name="portkey", batch_fields=frozenset(BATCH_FIELDS))
 
 
@@ -74,5 +91,6 @@ PROVIDER = Provider(
     authenticate=authenticate,
     render_error=render_error,
     decorate=decorate,
+    retry_headers=retry_headers,
     summary="Portkey gateway batches and files (x-portkey-* auth, /output)",
 )

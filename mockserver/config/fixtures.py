@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .core.engine import Engine
-from .core.errors import MockError
-from .core.settings import PROVIDER_NAMES
+from ..core.engine import Engine
+from ..core.errors import MockError
+from .settings import PROVIDER_NAMES
 from .documents import Document, DocumentError, Key, load_document, mapping, string
 
 log = logging.getLogger("mockserver")

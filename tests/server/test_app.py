@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver.app import create_app
-from mockserver.dispatch import StartupError
+from mockserver.server.app import create_app
+from mockserver.server.pipeline import StartupError
 from mockserver.providers import anyapi
 from mockserver.providers.base import Provider
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .core.engine import Engine
+from ..core.engine import Engine
 from .documents import Document, DocumentError, Key, load_document, mapping, number, integer, string
 from .faults import Fault, parse_faults
 

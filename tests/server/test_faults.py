@@ -14,10 +14,12 @@ import openai
 import pytest
 from openai import OpenAI
 
-from mockserver.documents import Document, DocumentError
-from mockserver.faults import ConnectionDropped, Fault, parse_faults, retry_headers
-from mockserver.harness import Harness
-from mockserver.scenarios import load_scenario_file
+from mockserver.config.documents import Document, DocumentError
+from mockserver.config.faults import Fault, parse_faults
+from mockserver.providers.formant import retry_headers
+from mockserver.server.faults import ConnectionDropped
+from mockserver.testing.harness import Harness
+from mockserver.config.scenarios import load_scenario_file
 
 from tests.conftest import jsonl
 
@@ -69,7 +71,7 @@ def test_a_bad_fault_file_names_the_file_the_line_the_key_and_what_was_expected(
 
 
 def test_an_unknown_operation_is_reported_where_it_was_written(tmp_path: Path, mock_server: Harness) -> None:
-    from mockserver.baseline import Baseline
+    from mockserver.config.baseline import Baseline
 
     path = faults_file(tmp_path, "faults:\n  - provider: anyapi\n    status: 500\n  - provider: retell\n    operation: getBatch\n    status: 500\n")
     with pytest.raises(DocumentError) as info:
@@ -134,7 +136,7 @@ def test_a_429_carries_retry_after_and_the_providers_envelope(mock_server: Harne
 
 
 def test_formant_rate_limit_reset_is_an_iso_time_on_the_simulated_clock() -> None:
-    headers = retry_headers("formant", 60, now=1_700_000_000)
+    headers = retry_headers(60, now=1_700_000_000)
     assert headers == {"Retry-After": "60", "X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2023-11-14T22:14:20+00:00"}
 
 

@@ -9,14 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from . import __version__, faults
-from .core.engine import ContractViolation, Engine, JournalEntry, Violation
-from .core.errors import MockError, ServerError
-from .faults import Fault
-from .providers.base import Call, Provider
-from .spec.loader import Operation, Spec
-from .spec.routing import OperationRouter
-from .spec.validation import parse_request, response_problems
+from .. import __version__
+from . import faults
+from ..core.engine import ContractViolation, Engine, JournalEntry, Violation
+from ..core.errors import MockError, ServerError
+from ..config.faults import Fault, pick
+from ..providers.base import Call, Provider
+from ..spec.loader import Operation, Spec
+from ..spec.routing import OperationRouter
+from ..spec.validation import parse_request, response_problems
 
 log = logging.getLogger("mockserver")
 
@@ -79,7 +80,7 @@ class ProviderApp:
             operation, path_params = self.router.match(request.method, path)
             call = Call(self.provider, operation, request, self.engine, path_params)
             call.request_id = self.engine.ids.hex("req_")
-            hit = faults.pick(self.engine, self.provider.name, operation.operation_id) if self.engine.faults else []
+            hit = pick(self.engine, self.provider.name, operation.operation_id) if self.engine.faults else []
             for fault in hit:
                 await faults.delay(fault, self.engine.settings.seed)
             if hit and hit[-1].drop:

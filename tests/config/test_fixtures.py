@@ -12,11 +12,11 @@ import pytest
 from openai import OpenAI
 
 from mockserver import cli
-from mockserver.documents import DocumentError
-from mockserver.fixtures import check_fixtures, load_fixture_file, seeder
-from mockserver.harness import Harness
+from mockserver.config.documents import DocumentError
+from mockserver.config.fixtures import check_fixtures, load_fixture_file, seeder
+from mockserver.testing.harness import Harness
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SEEDS = str(FIXTURES / "seed_examples.yaml")
 BEARER = {"Authorization": "Bearer any-key"}
 PORTKEY = {"x-portkey-api-key": "any-key", "x-portkey-provider": "openai"}

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from .core.settings import ConfigError
+from ..core.settings import ConfigError
 
 Key = tuple[str | int, ...]
 

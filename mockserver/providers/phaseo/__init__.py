@@ -9,12 +9,12 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from ..core.errors import InvalidRequest, MockError, NotImplementedYet
-from ..core.settings import Settings
-from .base import Call, Provider, bearer_token, check_key, json_response
-from .openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
-from .openai_family.handlers import build_handlers
-from .openai_family.models import Batch
+from ...core.errors import InvalidRequest, MockError, NotImplementedYet
+from ...core.settings import Settings
+from ..base import Call, Provider, bearer_token, check_key, json_response
+from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
+from ..openai_family.handlers import build_handlers
+from ..openai_family.models import Batch
 
 # /api-reference/errors
 CODES = {

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .baseline import operations_of
-from .core.engine import Engine
-from .documents import Document, DocumentError
-from .faults import add_faults, check_operations, parse_faults, remove_fault
-from .providers.base import Provider
-from .scenarios import describe, parse_scenario_file
+from ..config.baseline import operations_of
+from ..core.engine import Engine
+from ..config.documents import Document, DocumentError
+from ..config.faults import add_faults, check_operations, parse_faults, remove_fault
+from ..providers.base import Provider
+from ..config.scenarios import describe, parse_scenario_file
 
 
 def _error(status: int, message: str) -> Response:

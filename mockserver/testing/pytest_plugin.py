@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .core.settings import ConfigError
+from ..core.settings import ConfigError
 
 MARKER_HELP = (
     "mockserver(scenario=None, seed=None, clock_speed=None, faults=[], fixtures=[], scenarios={}): settings of the "
@@ -50,8 +50,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _read_options(config: pytest.Config) -> None:
     """The session's Settings and Baseline, from the command line (imported only when a fake is wanted)."""
-    from .baseline import Baseline
-    from .core.settings import Settings, load_settings
+    from ..config.baseline import Baseline
+    from ..config.settings import load_settings
+    from ..core.settings import Settings
 
     path = config.getoption("mockserver_config", None)
     try:
@@ -88,7 +89,7 @@ def mockserver_baseline(pytestconfig: pytest.Config) -> Any:
 def mockserver_live(mockserver_settings: Any, mockserver_baseline: Any) -> Iterator[Any]:
     """The session's live server (a Harness); tests take ``mock_server``, which resets it first."""
     from .harness import Harness
-    from .live import LiveServer
+    from ..server.live import LiveServer
 
     server = LiveServer(mockserver_settings)
     _install(mockserver_baseline, server.engine, server.app.state.providers)
@@ -99,7 +100,7 @@ def mockserver_live(mockserver_settings: Any, mockserver_baseline: Any) -> Itera
 @pytest.fixture(scope="session")
 def mockserver_inprocess(mockserver_settings: Any, mockserver_baseline: Any) -> Any:
     """The session's in-process fake (a Harness); tests take ``mock_app``, which resets it first."""
-    from .app import create_app
+    from ..server.app import create_app
     from .harness import Harness
 
     app = create_app(mockserver_settings)

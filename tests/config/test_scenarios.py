@@ -13,13 +13,13 @@ import pytest
 from openai import OpenAI
 
 from mockserver import cli
-from mockserver.baseline import Baseline
-from mockserver.documents import DocumentError
-from mockserver.harness import Harness
-from mockserver.scenarios import builtin_names, load_scenario_file
+from mockserver.config.baseline import Baseline
+from mockserver.config.documents import DocumentError
+from mockserver.testing.harness import Harness
+from mockserver.config.scenarios import builtin_names, load_scenario_file
 from tests.conftest import jsonl
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def scenario_file(tmp_path: Path, text: str) -> Path:

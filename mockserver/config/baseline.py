@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .core.engine import Engine
+from ..core.engine import Engine
 from .faults import Fault, add_faults, check_operations
 from .fixtures import Fixture, check_fixtures, load_fixture_file, seeder
 from .documents import load_document
-from .providers.base import Provider
+from ..providers.base import Provider
 from .scenarios import check_scenario_name, parse_scenario_file
 
 

@@ -11,12 +11,13 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .admin import admin_routes
-from .core.engine import Engine
-from .core.settings import Settings, validate_settings
-from .dispatch import ProviderApp
-from .providers.base import Provider
-from .providers.registry import PROVIDERS
-from .spec.loader import load_spec
+from ..core.engine import Engine
+from ..config.settings import validate_settings
+from ..core.settings import Settings
+from .pipeline import ProviderApp
+from ..providers.base import Provider
+from ..providers.registry import PROVIDERS
+from ..spec.loader import load_spec
 
 log = logging.getLogger("mockserver")
 

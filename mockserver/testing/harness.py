@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .baseline import operations_of
-from .core.engine import Engine, JournalEntry
-from .documents import Document, integer, mapping, number
-from .faults import Fault, add_faults, check_operations, parse_faults
-from .fixtures import Fixture, check_fixtures, load_fixture_file, parse_fixture, seeder
-from .providers.base import Provider
-from .scenarios import check_scenario_name, parse_scenario
+from ..config.baseline import operations_of
+from ..core.engine import Engine, JournalEntry
+from ..config.documents import Document, integer, mapping, number
+from ..config.faults import Fault, add_faults, check_operations, parse_faults
+from ..config.fixtures import Fixture, check_fixtures, load_fixture_file, parse_fixture, seeder
+from ..providers.base import Provider
+from ..config.scenarios import check_scenario_name, parse_scenario
 
 MARKER_KEYS = ("scenario", "seed", "clock_speed", "faults", "fixtures", "scenarios")
 IN_PROCESS_URL = "http://mockserver"  # the base an httpx client with ASGITransport can take
