@@ -36,7 +36,7 @@ def server(live: LiveServer) -> Iterator[LiveServer]:
     live.engine.reset()
     live.engine.clock.set_speed(1.0)
     yield live
-    assert live.engine.violations == [], live.engine.violations
+    assert list(live.engine.violations) == [], live.engine.violations
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def client() -> Iterator[TestClient]:
     app = create_app(STRICT)
     with TestClient(app) as test_client:
         yield test_client
-    assert app.state.engine.violations == []
+    assert list(app.state.engine.violations) == []
 
 
 def jsonl(n: int, url: str = "/v1/chat/completions", **body: Any) -> bytes:

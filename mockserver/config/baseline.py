@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -49,17 +48,15 @@ class Baseline:
         """Check everything against this server (operations, scenario names, fixtures), apply it now and
         after every ``engine.reset()``."""
         check_operations(self.faults, operations_of(providers))
-        engine.scenarios = copy.deepcopy(self.scenarios)
+        engine.scenarios.replace_all(self.scenarios, None)
         check_scenario_name(engine, self.default_scenario, "default scenario")
         self.fixtures = check_fixtures(self.fixtures, engine)
-        if self.apply not in engine.reset_hooks:
-            engine.reset_hooks.append(self.apply)
+        engine.reset_hooks.add(self.apply)
         engine.reset()
         return self
 
     def apply(self, engine: Engine) -> None:
-        engine.scenarios = copy.deepcopy(self.scenarios)
-        engine.default_scenario = self.default_scenario
-        engine.faults[:] = []
+        engine.scenarios.replace_all(self.scenarios, self.default_scenario)
+        engine.faults.clear()
         add_faults(engine, self.faults)
-        engine.seeders[:] = [seeder(self.fixtures)] if self.fixtures else []
+        engine.seeders.set([seeder(self.fixtures)] if self.fixtures else [])

@@ -177,30 +177,4 @@ def check_operations(faults: list[Fault], operations: dict[str, set[str]]) -> No
 
 def add_faults(engine: Engine, faults: list[Fault]) -> list[Fault]:
     """Install fresh copies of ``faults`` after the active ones, with ids fault_1, fault_2 ..."""
-    with _lock:
-        taken = [int(f.id.split("_")[-1]) for f in engine.faults if f.id.split("_")[-1].isdigit()]
-        start = max(taken, default=0)
-        added = [replace(f.fresh(), id=f"fault_{start + i}") for i, f in enumerate(faults, start=1)]
-        engine.faults.extend(added)
-    return added
-
-
-def remove_fault(engine: Engine, fault_id: str) -> bool:
-    with _lock:
-        kept = [f for f in engine.faults if f.id != fault_id]
-        found = len(kept) != len(engine.faults)
-        engine.faults[:] = kept
-    return found
-
-
-def pick(engine: Engine, provider: str, operation: str) -> list[Fault]:
-    """The faults that hit this call, in order: latency-only faults add their delays and let the call go on;
-    the first that answers (a status or a drop) ends the list, and the faults after it do not see the call."""
-    hit: list[Fault] = []
-    with _lock:
-        for fault in engine.faults:
-            if fault.matches(provider, operation) and fault.fires(engine.settings.seed):
-                hit.append(fault)
-                if fault.drop or fault.status is not None:
-                    break
-    return hit
+    return engine.faults.add(faults)

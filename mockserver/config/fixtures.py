@@ -84,7 +84,7 @@ def check_fixtures(fixtures: list[Fixture], engine: Engine) -> list[Fixture]:
         if fixture.provider not in engine.backend_factories:
             log.warning("%s: provider %r is not mounted on this server; fixture left out", fixture.origin, fixture.provider)
     scratch = Engine(engine.settings, engine.backend_factories)
-    scratch.scenarios = copy.deepcopy(engine.scenarios)
+    scratch.scenarios.replace_all(*engine.scenarios.state())
     namespaces = {f.api_key for f in mounted} | {None}
     for namespace in namespaces:
         backends: dict[str, Any] = {}

@@ -134,4 +134,5 @@ def check_scenario_name(engine: Engine, name: str | None, source: str) -> str | 
 
 def describe(engine: Engine) -> dict[str, Any]:
     """What the admin API lists: the default, the built-in names and the user scenarios."""
-    return {"default": engine.default_scenario, "builtin": sorted(builtin_names()), "scenarios": dict(engine.scenarios)}
+    user, default = engine.scenarios.state()
+    return {"default": default, "builtin": sorted(builtin_names()), "scenarios": user}

@@ -1,86 +1,121 @@
-"""The one core behind every front door (CLI server, in-process app, pytest fixtures): clock, ids, state."""
+"""The one core behind every front door (CLI server, in-process app, pytest fixtures): clock, ids, state, and
+the registries (journal, violations, scenarios, faults, hooks), each of which owns its lock.
+
+Nothing outside the engine assigns to its parts: they are read-only properties; what changes goes through the
+registries' methods or the engine's verbs (``reset``, ``snapshot``, ``restore``, ``reseed``).
+"""
 
 from __future__ import annotations
 
-import copy
 import threading
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .clock import SimulatedClock
 from .ids import IdFactory
+from .registries import (
+    FaultRules,
+    Hooks,
+    Journal,
+    JournalEntry,
+    ScenarioBook,
+    Seeder,
+    Violation,
+    Violations,
+)
 from .settings import Settings
 from .store import Store
 
-
-@dataclass(frozen=True)
-class Violation:
-    """A response the fake sent that its own spec does not allow."""
-
-    provider: str
-    operation: str
-    status: int
-    problems: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    at: float
-    provider: str
-    operation: str | None
-    method: str
-    path: str
-    query: str
-    status: int  # 0: no response (a fault dropped the connection)
-    namespace: str | None
-    fault: str | None = None  # the id of the fault that answered instead of the handler
+__all__ = ["ContractViolation", "Engine", "JournalEntry", "Violation"]
 
 
 class ContractViolation(AssertionError):
     """Raised in strict mode when the fake's own response breaks its spec."""
 
 
-@dataclass
 class Engine:
-    settings: Settings
-    backend_factories: dict[str, Callable[["Engine"], Any]]
-    clock: SimulatedClock = field(init=False)
-    ids: IdFactory = field(init=False)
-    store: Store[Any] = field(init=False)
-    violations: list[Violation] = field(default_factory=list, init=False)
-    journal: list[JournalEntry] = field(default_factory=list, init=False)
-    # user-defined scenarios by name (from a scenario file or the admin API), on top of the built-in ones
-    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
-    # the scenario a job gets when its request names none (set per server or per test)
-    default_scenario: str | None = field(default=None, init=False)
-    # active fault rules (mockserver.faults.Fault), matched by dispatch after routing
-    faults: list[Any] = field(default_factory=list, init=False)
-    # run on every backend when it is created: (provider, namespace, backend); preloads fixtures
-    seeders: list[Callable[[str, str, Any], None]] = field(default_factory=list, init=False)
-    # run at the end of reset(): put back what the server started with (scenarios, faults, fixtures)
-    reset_hooks: list[Callable[["Engine"], None]] = field(default_factory=list, init=False)
-
-    def __post_init__(self) -> None:
-        self.clock = SimulatedClock(self.settings.clock_start, self.settings.clock_speed)
-        self.ids = IdFactory(self.settings.seed)
+    def __init__(self, settings: Settings, backend_factories: dict[str, Callable[[Engine], Any]]) -> None:
+        self._settings = settings
+        self._clock = SimulatedClock(settings.clock_start, settings.clock_speed)
+        self._ids = IdFactory(settings.seed)
+        self._journal = Journal()
+        self._violations = Violations()
+        self._scenarios = ScenarioBook()
+        self._faults: FaultRules[Any] = FaultRules()
+        # run on every backend when it is created: (provider, namespace, backend); preloads fixtures
+        self._seeders: Hooks[Seeder] = Hooks()
+        # run at the end of reset(): put back what the server started with (scenarios, faults, fixtures)
+        self._reset_hooks: Hooks[Callable[[Engine], None]] = Hooks()
         self._lock = threading.Lock()
         self._seed_lock = threading.RLock()
         self._seeded: set[tuple[str, str]] = set()
         self._snapshots: dict[str, dict[str, Any]] = {}
-        factories = {name: (lambda make=make: make(self)) for name, make in self.backend_factories.items()}
-        self.store = Store(factories, shared=(self, self.clock, self.ids))
+        self._factories = dict(backend_factories)
+        factories = {name: (lambda make=make: make(self)) for name, make in backend_factories.items()}
+        self._store: Store[Any] = Store(factories, shared=(self, self._clock, self._ids))
 
+    # -- the parts (read-only) ----------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def backend_factories(self) -> dict[str, Callable[[Engine], Any]]:
+        return dict(self._factories)
+
+    @property
+    def clock(self) -> SimulatedClock:
+        return self._clock
+
+    @property
+    def ids(self) -> IdFactory:
+        return self._ids
+
+    @property
+    def store(self) -> Store[Any]:
+        return self._store
+
+    @property
+    def journal(self) -> Journal:
+        return self._journal
+
+    @property
+    def violations(self) -> Violations:
+        return self._violations
+
+    @property
+    def scenarios(self) -> ScenarioBook:
+        return self._scenarios
+
+    @property
+    def faults(self) -> FaultRules[Any]:
+        return self._faults
+
+    @property
+    def seeders(self) -> Hooks[Seeder]:
+        return self._seeders
+
+    @property
+    def reset_hooks(self) -> Hooks[Callable[[Engine], None]]:
+        return self._reset_hooks
+
+    # -- verbs ---------------------------------------------------------------------------------------------
     def now(self) -> float:
-        return self.clock.now()
+        return self._clock.now()
+
+    def reseed(self, seed: int) -> None:
+        """Use ``seed`` from now on (ids restart from it; seeded outcomes follow it)."""
+        with self._lock:
+            self._settings = self._settings.replace(seed=seed)
+        self._ids.reset(seed)
 
     def backend(self, provider: str, namespace: str) -> Any:
         key = (provider, namespace)
         if key in self._seeded:
-            return self.store.backend(provider, namespace)
+            return self._store.backend(provider, namespace)
         with self._seed_lock:
-            backend = self.store.backend(provider, namespace)
+            backend = self._store.backend(provider, namespace)
             if key not in self._seeded:
-                for seed in list(self.seeders):
+                for seed in self._seeders:
                     seed(provider, namespace, backend)
                 self._seeded.add(key)
             return backend
@@ -89,27 +124,23 @@ class Engine:
         """Back to the state after start: drop every file, batch and job, every fault and snapshot;
         restart ids from the seed; run the reset hooks; keep the clock where it is."""
         with self._seed_lock:
-            self.store.reset()
+            self._store.reset()
             self._seeded.clear()
-        self.ids.reset(self.settings.seed)
+        self._ids.reset(self._settings.seed)
+        self._violations.clear()
+        self._journal.clear()
+        self._faults.clear()
         with self._lock:
-            self.violations.clear()
-            self.journal.clear()
-            self.faults.clear()
             self._snapshots.clear()
-        for hook in list(self.reset_hooks):
+        for hook in self._reset_hooks:
             hook(self)
 
     def snapshot(self) -> str:
         """Save the whole state (every backend, the scenarios, the default scenario, the faults with their
         counters) under a new id. The clock, the ids, the journal and the violations are not part of it."""
         with self._seed_lock:
-            state = {
-                "store": self.store.snapshot(),
-                "scenarios": copy.deepcopy(self.scenarios),
-                "default_scenario": self.default_scenario,
-                "faults": copy.deepcopy(self.faults),
-            }
+            scenarios, default = self._scenarios.state()
+            state = {"store": self._store.snapshot(), "scenarios": scenarios, "default_scenario": default, "faults": self._faults.state()}
         with self._lock:
             snapshot_id = f"snap_{len(self._snapshots) + 1}"
             self._snapshots[snapshot_id] = state
@@ -117,28 +148,23 @@ class Engine:
 
     def restore(self, snapshot_id: str) -> None:
         """Put back the state saved by ``snapshot``; KeyError if there is no such snapshot."""
-        state = self._snapshots[snapshot_id]
+        with self._lock:
+            state = self._snapshots[snapshot_id]
         with self._seed_lock:
-            self.store.restore(state["store"])
-            self._seeded = {(provider, namespace) for provider, namespace, _ in self.store.namespaces()}
-            self.scenarios = copy.deepcopy(state["scenarios"])
-            self.default_scenario = state["default_scenario"]
-            self.faults = copy.deepcopy(state["faults"])
+            self._store.restore(state["store"])
+            self._seeded = {(provider, namespace) for provider, namespace, _ in self._store.namespaces()}
+            self._scenarios.replace_all(state["scenarios"], state["default_scenario"])
+            self._faults.put_back(state["faults"])
 
     def snapshots(self) -> list[str]:
         with self._lock:
             return list(self._snapshots)
 
     def clear_journal(self) -> None:
-        with self._lock:
-            self.journal.clear()
+        self._journal.clear()
 
     def record_violation(self, violation: Violation) -> None:
-        with self._lock:
-            self.violations.append(violation)
+        self._violations.record(violation)
 
     def record(self, entry: JournalEntry) -> None:
-        with self._lock:
-            self.journal.append(entry)
-            if len(self.journal) > 10_000:
-                del self.journal[: len(self.journal) - 10_000]
+        self._journal.record(entry)

@@ -42,6 +42,12 @@ class Call:
     def query(self, name: str, default: Any = None) -> Any:
         return self.params.query.get(name, default)
 
+    def scenario(self, asked: str | None = None) -> tuple[str | None, bool]:
+        """The scenario this request gets and whether it asked for it: the ``X-Mock-Scenario`` header, else
+        ``asked`` (a provider's own field, e.g. ``metadata.mock_scenario``), else the server's default."""
+        choice = self.engine.scenarios.choose(self.request.headers.get("x-mock-scenario") or asked)
+        return choice.name, choice.explicit
+
 
 Handler = Callable[[Call], Awaitable[Response]]
 

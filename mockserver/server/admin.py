@@ -12,7 +12,7 @@ from starlette.routing import Route
 from ..config.baseline import operations_of
 from ..core.engine import Engine
 from ..config.documents import Document, DocumentError
-from ..config.faults import add_faults, check_operations, parse_faults, remove_fault
+from ..config.faults import add_faults, check_operations, parse_faults
 from ..providers.base import Provider
 from ..config.scenarios import describe, parse_scenario_file
 
@@ -132,21 +132,18 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
             return _error(400, f"expected a JSON object: {exc}")
         engine.scenarios.update(parsed.scenarios)
         if "default" in data:
-            engine.default_scenario = parsed.default
+            engine.scenarios.default = parsed.default
         return JSONResponse(_finite(describe(engine)))
 
     async def scenario_clear(request: Request) -> Response:
-        engine.scenarios.clear()
-        engine.default_scenario = None
+        engine.scenarios.replace_all({}, None)
         return JSONResponse(_finite(describe(engine)))
 
     async def scenario_delete(request: Request) -> Response:
         name = request.path_params["name"]
         if name not in engine.scenarios:
             return _error(404, f"no user scenario {name!r} (user scenarios: {', '.join(sorted(engine.scenarios)) or 'none'})")
-        del engine.scenarios[name]
-        if engine.default_scenario == name:
-            engine.default_scenario = None
+        del engine.scenarios[name]  # a default of that name goes with it
         return JSONResponse(_finite(describe(engine)))
 
     async def fault_list(request: Request) -> Response:
@@ -169,11 +166,11 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         return JSONResponse({"object": "list", "data": [f.as_dict() for f in added]})
 
     async def fault_clear(request: Request) -> Response:
-        engine.faults[:] = []
+        engine.faults.clear()
         return JSONResponse({"object": "list", "data": []})
 
     async def fault_delete(request: Request) -> Response:
-        if not remove_fault(engine, request.path_params["fault_id"]):
+        if not engine.faults.remove(request.path_params["fault_id"]):
             return _error(404, f"no fault {request.path_params['fault_id']!r}")
         return JSONResponse({"deleted": request.path_params["fault_id"]})
 

@@ -13,7 +13,7 @@ from .. import __version__
 from . import faults
 from ..core.engine import ContractViolation, Engine, JournalEntry, Violation
 from ..core.errors import MockError, ServerError
-from ..config.faults import Fault, pick
+from ..config.faults import Fault
 from ..providers.base import Call, Provider
 from ..spec.loader import Operation, Spec
 from ..spec.routing import OperationRouter
@@ -80,7 +80,7 @@ class ProviderApp:
             operation, path_params = self.router.match(request.method, path)
             call = Call(self.provider, operation, request, self.engine, path_params)
             call.request_id = self.engine.ids.hex("req_")
-            hit = pick(self.engine, self.provider.name, operation.operation_id) if self.engine.faults else []
+            hit = self.engine.faults.pick(self.provider.name, operation.operation_id, self.engine.settings.seed)
             for fault in hit:
                 await faults.delay(fault, self.engine.settings.seed)
             if hit and hit[-1].drop:

@@ -131,47 +131,47 @@ class Harness:
         """Reset, apply one test's settings, and undo them afterwards (the fake is shared by the session).
         A ``reset()`` during the test keeps them: they are part of the test's starting state."""
         engine = self.engine
-        saved_settings, saved_speed = engine.settings, engine.clock.speed
+        saved_seed, saved_speed = engine.settings.seed, engine.clock.speed
         engine.reset()
         hook = None
         try:
             if settings.seed is not None:
-                engine.settings = engine.settings.replace(seed=settings.seed)
-                engine.ids.reset(settings.seed)
+                engine.reseed(settings.seed)
             if settings.clock_speed is not None:
                 engine.clock.set_speed(settings.clock_speed)
             hook = self._checked(settings)
             hook(engine)
-            engine.reset_hooks.append(hook)
+            engine.reset_hooks.add(hook)
             yield self
         finally:
-            if hook in engine.reset_hooks:
+            if hook is not None:
                 engine.reset_hooks.remove(hook)
-            engine.settings = saved_settings
+            engine.reseed(saved_seed)
             engine.clock.set_speed(saved_speed)
             engine.reset()
 
     def _checked(self, settings: MarkerSettings) -> Callable[[Engine], None]:
         """Check the marker's scenarios, faults and fixtures against this fake; return what applies them."""
         engine = self.engine
-        known = {**engine.scenarios, **settings.scenarios}
+        user, default = engine.scenarios.state()
+        known = {**user, **settings.scenarios}
         if settings.scenario is not None and settings.scenario not in known:
             check_scenario_name(engine, settings.scenario, "@pytest.mark.mockserver(scenario=...)")
         check_operations(settings.faults, operations_of(self.providers))
-        saved_scenarios = engine.scenarios
-        engine.scenarios = known  # fixtures may name the marker's scenarios
+        engine.scenarios.replace_all(known, default)  # fixtures may name the marker's scenarios
         try:
             fixtures = check_fixtures(settings.fixtures, engine) if settings.fixtures else []
         finally:
-            engine.scenarios = saved_scenarios
+            engine.scenarios.replace_all(user, default)
+        marker_seeder = seeder(fixtures) if fixtures else None
 
         def apply(engine: Engine) -> None:
             engine.scenarios.update(settings.scenarios)
             if settings.scenario is not None:
-                engine.default_scenario = settings.scenario
+                engine.scenarios.default = settings.scenario
             add_faults(engine, settings.faults)
-            if fixtures:
-                engine.seeders.append(seeder(fixtures))
+            if marker_seeder is not None:
+                engine.seeders.add(marker_seeder)
 
         return apply
 

@@ -74,7 +74,7 @@ def test_each_seeds_example_retrieve_answers_right_after_start(mock_server: Harn
     assert phaseo["billing"]["billed"] is True and phaseo["request_id"] == "G-01JH3M2Q8Z6W4V7XK5R9T0ABCE"
     assert set(retell) == RETELL_SEED_KEYS
     assert (retell["status"], retell["pass_count"], retell["fail_count"], retell["total_count"]) == ("complete", 1, 1, 2)
-    assert mock_server.engine.violations == []
+    assert list(mock_server.engine.violations) == []
 
 
 @pytest.mark.mockserver(fixtures=[SEEDS])
@@ -166,7 +166,7 @@ def test_files_inputs_and_explicit_output_lines(mock_server: Harness) -> None:
 def test_a_fixture_for_one_api_key_stays_in_that_namespace(tmp_path: Path, mock_server: Harness) -> None:
     path = tmp_path / "one.yaml"
     path.write_text("fixtures:\n  - {provider: anyapi, kind: batch, api_key: alice, data: {id: b_alice, status: completed}}\n")
-    mock_server.engine.seeders.append(seeder(check_fixtures(load_fixture_file(path), mock_server.engine)))
+    mock_server.engine.seeders.add(seeder(check_fixtures(load_fixture_file(path), mock_server.engine)))
     assert get(mock_server, "anyapi", "/batches/b_alice", {"Authorization": "Bearer alice"})["status"] == "completed"
     assert httpx.get(mock_server.base_url("anyapi") + "/batches/b_alice", headers={"Authorization": "Bearer bob"}).status_code == 404
 
@@ -200,7 +200,7 @@ def test_a_bad_fixture_file_names_the_file_the_line_and_what_was_expected(tmp_pa
         check_fixtures(load_fixture_file(path), mock_server.engine)
     assert str(info.value).startswith(f"{path}, line ")
     assert message in str(info.value)
-    assert mock_server.engine.journal == [] and list(mock_server.engine.store.namespaces()) == []  # checked aside
+    assert list(mock_server.engine.journal) == [] and list(mock_server.engine.store.namespaces()) == []  # checked aside
 
 
 def test_a_bad_fixture_file_stops_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

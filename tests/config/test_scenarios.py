@@ -116,16 +116,16 @@ def test_per_server_the_scenario_file_sets_the_default_and_reset_keeps_it(tmp_pa
         Baseline.load([path]).install(engine, mock_server.providers)
         engine.scenarios["added_later"] = {}
         engine.reset()
-        assert engine.default_scenario == "all_lines_fail" and "added_later" not in engine.scenarios
+        assert engine.scenarios.default == "all_lines_fail" and "added_later" not in engine.scenarios
         batch = start(client_for(mock_server))
         mock_server.clock.advance(10)
         assert client_for(mock_server).batches.retrieve(batch.id).request_counts.failed == 4
     finally:
-        engine.reset_hooks[:] = hooks
+        engine.reset_hooks.set(hooks)
 
 
 def test_a_default_naming_another_providers_scenario_leaves_openai_batches_alone(mock_server: Harness) -> None:
-    """engine.default_scenario is shared; "all_fail" is Retell's. An OpenAI batch gets the default plan
+    """engine.scenarios.default is shared; "all_fail" is Retell's. An OpenAI batch gets the default plan
     once the handler passes explicit= (see plan_for); asked for by name it is a 400."""
     from mockserver.providers.openai_family.models import OpenAIBatchBackend
     from mockserver.providers.openai_family.scenarios import plan_for
@@ -162,7 +162,7 @@ def test_outcomes_are_deterministic_under_a_seed(mock_server: Harness) -> None:
     first = failing_lines(mock_server)
     mock_server.reset()
     assert failing_lines(mock_server) == first
-    mock_server.engine.settings = mock_server.engine.settings.replace(seed=12)
+    mock_server.engine.reseed(12)
     mock_server.reset()
     assert failing_lines(mock_server) != first  # undone by the fixture after the test
 
@@ -180,7 +180,7 @@ def served_app(monkeypatch: pytest.MonkeyPatch, *argv: str) -> Any:
 def test_serve_loads_the_scenario_files(monkeypatch: pytest.MonkeyPatch) -> None:
     app = served_app(monkeypatch, "--scenarios", str(FIXTURES / "scenarios.yaml"), "--scenarios", str(FIXTURES / "flaky.yaml"))
     engine = app.state.engine
-    assert "overnight" in engine.scenarios and [f.id for f in engine.faults] == ["fault_1", "fault_2", "fault_3", "fault_4"]
+    assert "overnight" in engine.scenarios and [f.id for f in list(engine.faults)] == ["fault_1", "fault_2", "fault_3", "fault_4"]
 
 
 def test_serve_rejects_a_bad_scenario_file_with_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

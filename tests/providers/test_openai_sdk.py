@@ -123,7 +123,7 @@ def test_configured_keys_reject_every_other_key() -> None:
             with pytest.raises(openai.AuthenticationError):
                 sdk(server, provider, "bad").batches.list()
             assert list(sdk(server, provider, "good").batches.list()) == []
-        assert server.engine.violations == []
+        assert list(server.engine.violations) == []
 
 
 def test_expired_batch_error_file_through_the_sdk(server: LiveServer) -> None:

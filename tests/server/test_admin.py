@@ -34,7 +34,7 @@ def test_scenarios_are_set_listed_and_cleared(mock_server: Harness, admin: httpx
     answer = admin.post("/scenarios", json={"default": "forever", "scenarios": {"forever": {"durations": {"in_progress": "never"}}, "half": {"line_failure_rate": 0.5}}})
     assert answer.status_code == 200
     assert answer.json()["scenarios"]["forever"] == {"in_progress": "never"}  # JSON has no infinity
-    assert mock_server.engine.default_scenario == "forever"
+    assert mock_server.engine.scenarios.default == "forever"
     batch = OpenAI(base_url=mock_server.base_url("anyapi"), api_key="k").batches
     file = OpenAI(base_url=mock_server.base_url("anyapi"), api_key="k").files.create(file=("a.jsonl", io.BytesIO(jsonl(2))), purpose="batch")
     created = batch.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h")
@@ -74,7 +74,7 @@ def test_faults_are_added_listed_with_counters_and_removed(mock_server: Harness,
     assert admin.delete("/faults/fault_1").json() == {"deleted": "fault_1"}
     assert admin.delete("/faults/fault_1").status_code == 404
     assert [f["id"] for f in admin.get("/faults").json()["data"]] == ["fault_2", "fault_3"]
-    assert admin.delete("/faults").json()["data"] == [] and mock_server.engine.faults == []
+    assert admin.delete("/faults").json()["data"] == [] and list(mock_server.engine.faults) == []
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_reset_brings_back_the_start_up_faults_only(mock_server: Harness, admin:
         admin.post("/reset")
         assert [(f["id"], f["fired"]) for f in admin.get("/faults").json()["data"]] == [("fault_1", 0)]
     finally:
-        engine.reset_hooks[:] = hooks
+        engine.reset_hooks.set(hooks)
 
 
 # -- the journal ----------------------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def test_a_429_carries_retry_after_and_the_providers_envelope(mock_server: Harne
     assert formant.json()["error"]["type"] == "rate_limit_exceeded"
     assert formant.headers["retry-after"] == "1" and formant.headers["x-ratelimit-remaining"] == "0"
     assert "retry-after-ms" not in formant.headers  # FormantAI documents whole seconds only
-    assert mock_server.engine.violations == []
+    assert list(mock_server.engine.violations) == []
 
 
 def test_formant_rate_limit_reset_is_an_iso_time_on_the_simulated_clock() -> None:
@@ -147,7 +147,7 @@ def test_undeclared_502_and_503_are_not_spec_violations(mock_server: Harness) ->
     unavailable = httpx.get(mock_server.base_url("anyapi") + "/batches", headers=BEARER)
     assert (bad_gateway.status_code, unavailable.status_code) == (502, 503)
     assert unavailable.headers["retry-after"] == "2" and "retry-after" not in bad_gateway.headers
-    assert mock_server.engine.violations == []
+    assert list(mock_server.engine.violations) == []
 
 
 def test_latency_delays_the_call_and_lets_it_through(mock_server: Harness) -> None:

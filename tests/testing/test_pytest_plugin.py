@@ -117,16 +117,16 @@ def test_marker_settings_are_undone_after_the_test(pytester: pytest.Pytester) ->
 
         @pytest.mark.mockserver(scenario="stall", seed=7, clock_speed=2.5, faults=[{"operation": "listBatches", "status": 503}])
         def test_first(mock_server):
-            assert mock_server.engine.default_scenario == "stall"
+            assert mock_server.engine.scenarios.default == "stall"
             assert mock_server.engine.settings.seed == 7
             assert mock_server.clock.speed == 2.5
             assert create(mock_server).status_code == 503
 
         def test_second(mock_server):
-            assert mock_server.engine.default_scenario is None
+            assert mock_server.engine.scenarios.default is None
             assert mock_server.engine.settings.seed == 0
             assert mock_server.clock.speed == 0
-            assert mock_server.engine.faults == []
+            assert list(mock_server.engine.faults) == []
             assert create(mock_server).status_code == 200
             assert mock_server.requests() and mock_server.requests()[0].fault is None
         """
@@ -198,9 +198,9 @@ def test_command_line_options_set_the_session_defaults(pytester: pytest.Pytester
             engine = mock_server.engine
             assert engine.settings.seed == 42
             assert mock_server.clock.speed == 3.0
-            assert engine.default_scenario == "everything_fails"
+            assert engine.scenarios.default == "everything_fails"
             assert "everything_fails" in engine.scenarios
-            assert [f.status for f in engine.faults] == [500]
+            assert [f.status for f in list(engine.faults)] == [500]
             assert engine.settings.response_validation == "strict"
         """
     )

@@ -39,8 +39,8 @@ def batch_json(batch: BatchCall) -> dict[str, Any]:
 
 def scenario_plan(call: Call) -> Plan:
     """The request's ``X-Mock-Scenario``, else the server's default scenario."""
-    asked = call.request.headers.get("x-mock-scenario")
-    return plan_for(asked or call.engine.default_scenario, call.engine.scenarios, explicit=bool(asked))
+    name, explicit = call.scenario()
+    return plan_for(name, call.engine.scenarios, explicit)
 
 
 async def create_batch_call(call: Call) -> Response:

@@ -11,9 +11,11 @@ uses the default for it (``Durations`` on the settings for the durations).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from ...core.errors import InvalidRequest
+from ...core.registries import resolve_scenario
 from ...core.outcomes import normalise_mix, pick, seconds
 
 OUTCOMES = ("success", "not_success", "failed", "busy", "no_answer", "unreachable", "socket_failure")
@@ -53,22 +55,12 @@ class Plan:
         return pick(self.mix, at)
 
 
-def plan_for(name: str | None, user: dict[str, dict[str, Any]], explicit: bool = True) -> Plan:
-    """The plan of the scenario called ``name``.
-
-    An unknown name asked for by the request is a 400. An unknown server default (``engine.default_scenario``
-    is shared by every provider and may name another provider's scenario) falls back to ``default``.
-    """
-    if name and name in user:
-        scenario = user[name]
-    elif name and name in BUILTIN:
-        scenario = BUILTIN[name]
-    elif name and explicit:
-        raise InvalidRequest(f"Unknown mock scenario {name!r}; known scenarios: {', '.join(sorted({*BUILTIN, *user}))}.")
-    else:
-        name, scenario = "default", BUILTIN["default"]
-    if not isinstance(scenario, dict):
-        raise InvalidRequest(f"Mock scenario {name!r} must be a mapping.")
+def plan_for(name: str | None, user: Mapping[str, dict[str, Any]], explicit: bool = True) -> Plan:
+    """The plan of scenario ``name`` (resolved by ``core.registries.resolve_scenario``, the rule of every provider)."""
+    found, scenario = resolve_scenario(name, user, BUILTIN, explicit)
+    if found is None:
+        found, scenario = "default", BUILTIN["default"]
+    name = found
     attempts = scenario.get("max_attempts", DEFAULT_MAX_ATTEMPTS)
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         raise InvalidRequest(f"Mock scenario {name!r}: 'max_attempts' must be an integer >= 1, got {attempts!r}.")

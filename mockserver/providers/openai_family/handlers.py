@@ -14,13 +14,6 @@ from .models import OpenAIBatchBackend
 from .scenarios import plan_for
 
 
-def scenario_name(call: Call) -> tuple[str | None, bool]:
-    """The scenario a request asks for, and whether it asked (rather than inheriting the server default)."""
-    metadata = call.body.get("metadata") or {}
-    asked = call.request.headers.get("x-mock-scenario") or metadata.get("mock_scenario")
-    return (asked, True) if asked else (call.engine.default_scenario, False)
-
-
 def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, Handler]:
     def batch_json(call: Call, batch: Any) -> dict[str, Any]:
         data = batch_object(batch, call.engine.now(), dialect.batch_fields)
@@ -64,7 +57,7 @@ def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, H
     async def create_batch(call: Call) -> Response:
         body = call.body
         backend: OpenAIBatchBackend = call.backend
-        name, asked = scenario_name(call)
+        name, asked = call.scenario((call.body.get("metadata") or {}).get("mock_scenario"))
         batch = backend.create_batch(
             input_file_id=body["input_file_id"],
             endpoint=dialect.normalise_endpoint(body["endpoint"]),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from typing import Any
 
-from ...core.errors import InvalidRequest
+from ...core.registries import resolve_scenario
 from .models import BatchPlan
 
 # each entry overrides fields of the default BatchPlan
@@ -21,17 +22,11 @@ BUILTIN: dict[str, dict[str, Any]] = {
 }
 
 
-def plan_for(name: str | None, default: BatchPlan, extra: dict[str, dict[str, Any]] | None = None, explicit: bool = True) -> BatchPlan:
-    """The plan of scenario ``name`` (a user scenario wins over a built-in one). An unknown name is a 400 when
-    the request asked for it (``explicit``); an unknown server default (``engine.default_scenario`` is shared
-    by every provider and may name another provider's scenario) gives the default plan."""
-    if not name:
+def plan_for(name: str | None, default: BatchPlan, extra: Mapping[str, dict[str, Any]] | None = None, explicit: bool = True) -> BatchPlan:
+    """The plan of scenario ``name`` (resolved by ``core.registries.resolve_scenario``, the rule of every provider)."""
+    found, scenario = resolve_scenario(name, extra or {}, BUILTIN, explicit, param="metadata.mock_scenario")
+    if found is None:
         return default
-    catalogue = {**BUILTIN, **(extra or {})}
-    if name not in catalogue and not explicit:
-        return default
-    if name not in catalogue:
-        raise InvalidRequest(f"Unknown mock scenario {name!r}; known scenarios: {', '.join(sorted(catalogue))}.", param="metadata.mock_scenario")
     fields = {f.name for f in dataclasses.fields(BatchPlan)}
-    overrides = {k: v for k, v in catalogue[name].items() if k in fields}
-    return dataclasses.replace(default, scenario=name, **overrides)
+    overrides = {k: v for k, v in scenario.items() if k in fields}
+    return dataclasses.replace(default, scenario=found, **overrides)

@@ -68,8 +68,8 @@ def page_json(items: list[dict[str, Any]], ids: list[str], has_more: bool) -> di
 
 def scenario_plan(call: Call) -> Plan:
     """The request's ``X-Mock-Scenario``, else the server's default scenario."""
-    asked = call.request.headers.get("x-mock-scenario")
-    return plan_for(asked or call.engine.default_scenario, call.engine.scenarios, explicit=bool(asked))
+    name, explicit = call.scenario()
+    return plan_for(name, call.engine.scenarios, explicit)
 
 
 def engine_filter(call: Call) -> tuple[str, str]:

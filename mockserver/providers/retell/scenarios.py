@@ -9,9 +9,10 @@ same name. A scenario without a key uses the default for it (the mix below, ``Du
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-from ...core.errors import InvalidRequest
+from ...core.registries import resolve_scenario
 from ...core.outcomes import normalise_mix, pick, seconds
 
 OUTCOMES = ("pass", "fail", "error")
@@ -42,26 +43,10 @@ class Plan:
         return pick(self.mix, at)
 
 
-def lookup(name: str | None, user: dict[str, dict[str, Any]], explicit: bool) -> tuple[str, dict[str, Any]]:
-    """The scenario dict called ``name``: a user scenario, else a built-in one.
-
-    An unknown name asked for by the request is a 400. An unknown server default (``engine.default_scenario``
-    is shared by every provider and may name another provider's scenario) falls back to ``default``.
-    """
-    if not name:
-        return "default", BUILTIN["default"]
-    if name in user:
-        return name, user[name]
-    if name in BUILTIN:
-        return name, BUILTIN[name]
-    if explicit:
-        known = ", ".join(sorted({*BUILTIN, *user}))
-        raise InvalidRequest(f"Unknown mock scenario {name!r}; known scenarios: {known}.")
-    return "default", BUILTIN["default"]
-
-
-def plan_for(name: str | None, user: dict[str, dict[str, Any]], explicit: bool = True) -> Plan:
-    name, scenario = lookup(name, user, explicit)
-    if not isinstance(scenario, dict):
-        raise InvalidRequest(f"Mock scenario {name!r} must be a mapping.")
+def plan_for(name: str | None, user: Mapping[str, dict[str, Any]], explicit: bool = True) -> Plan:
+    """The plan of scenario ``name`` (resolved by ``core.registries.resolve_scenario``, the rule of every provider)."""
+    found, scenario = resolve_scenario(name, user, BUILTIN, explicit)
+    if found is None:
+        found, scenario = "default", BUILTIN["default"]
+    name = found
     return Plan(name, normalise_mix(scenario.get("outcomes", DEFAULT_MIX), OUTCOMES, name), seconds(scenario, "test_run", name))

@@ -25,9 +25,9 @@ def server(formant_live: LiveServer) -> Iterator[LiveServer]:
     engine = formant_live.engine
     engine.reset()
     yield formant_live
-    engine.scenarios.clear()
-    engine.default_scenario = None
-    assert engine.violations == [], engine.violations
+    engine.scenarios.replace_all({}, None)
+    engine.scenarios.default = None
+    assert list(engine.violations) == [], list(engine.violations)
 
 
 @pytest.fixture

@@ -166,7 +166,7 @@ def test_missing_or_wrong_key_is_authentication_error() -> None:
             response = httpx.get(base + "/v1/batch-calls/1/metrics", headers=headers)
             assert response.status_code == 401 and response.json()["error"]["type"] == "authentication_error"
         assert httpx.get(base + "/v1/batch-calls", headers={"Authorization": "Bearer good"}).status_code == 200
-        assert server.engine.violations == []
+        assert list(server.engine.violations) == []
 
 
 def test_scenarios_choose_the_outcomes(client: httpx.Client, server: LiveServer) -> None:

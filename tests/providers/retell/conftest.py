@@ -25,9 +25,9 @@ def server(retell_live: LiveServer) -> Iterator[LiveServer]:
     engine = retell_live.engine
     engine.reset()
     yield retell_live
-    engine.scenarios.clear()
-    engine.default_scenario = None
-    assert engine.violations == [], engine.violations
+    engine.scenarios.replace_all({}, None)
+    engine.scenarios.default = None
+    assert list(engine.violations) == [], list(engine.violations)
 
 
 @pytest.fixture

@@ -176,7 +176,7 @@ def test_scenario_header_sets_the_outcomes(client: Retell, server: LiveServer) -
 
 def test_user_scenario_and_server_default(client: Retell, server: LiveServer) -> None:
     server.engine.scenarios["flaky_engine"] = {"outcomes": {"error": 1}}
-    server.engine.default_scenario = "flaky_engine"
+    server.engine.scenarios.default = "flaky_engine"
     batch = client.tests.create_batch_test(response_engine=LLM, test_case_definition_ids=[define(client)])
     server.engine.clock.advance(STEP)
     assert client.tests.get_batch_test(batch.test_case_batch_job_id).error_count == 1
@@ -190,7 +190,7 @@ def test_wrong_key_is_an_authentication_error() -> None:
         assert info.value.body == {"status": "error", "message": "API key is missing or invalid."}
         good = Retell(api_key="good", base_url=server.base_url("retell"), max_retries=0)
         assert good.tests.list_batch_tests(type="retell-llm", llm_id="llm_x").items == []
-        assert server.engine.violations == []
+        assert list(server.engine.violations) == []
 
 
 def test_keys_are_namespaces(client: Retell, server: LiveServer) -> None:
