@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 ARGS   ?=
 
-.PHONY: install serve test test-fast contract specs-check bench clean
+.PHONY: install serve test test-fast lint services contract specs-check bench clean
 
 install: $(VENV)/.installed
 
@@ -23,9 +23,18 @@ $(VENV)/.installed: pyproject.toml
 serve: install
 	$(BIN)/mockserver serve --host $(HOST) --port $(PORT) $(ARGS)
 
-## test: install, then run the whole suite (unit, SDK, contract, plugin tests)
-test: install
+## test: install (the project, and the services some tests need), then run the whole suite
+test: install services
 	$(BIN)/python -m pytest $(ARGS)
+
+## services: chromium and postgresql from the distribution's packages, where missing (needs root; else skipped)
+services:
+	@scripts/install-services
+
+## lint: ruff and mypy, configured in pyproject.toml
+lint: install
+	$(BIN)/python -m ruff check mockserver tests contract_tests benchmarks
+	$(BIN)/python -m mypy
 
 ## test-fast: the suite without the property-based contract tests
 test-fast: install
