@@ -20,6 +20,11 @@ def fraction(*parts: object) -> float:
     return int(digest(*parts)[:13], 16) / 16**13
 
 
+def share(step: float, part: float) -> float:
+    """``part`` (0..1) of a slot of ``step`` seconds; a step of ``inf`` (never) still gives 0 for part 0."""
+    return 0.0 if part == 0 else step * part
+
+
 def pick(mix: Mix, at: float) -> str:
     """The outcome at ``at`` (in [0, 1)) of the cumulative mix."""
     total = 0.0

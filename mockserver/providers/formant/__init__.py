@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
 import math
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from ...core.settings import Settings
+from ...core.timefmt import iso
 from ..base import Call, Provider, bearer_token, check_key
 from .errors import render_error
 from .handlers import HANDLERS
@@ -32,18 +32,16 @@ def decorate(call: Call | None, response: Response) -> None:
     response.headers.setdefault("X-RateLimit-Limit", str(limit))
     response.headers.setdefault("X-RateLimit-Remaining", str(remaining))
     if reset is not None:
-        moment = datetime.datetime.fromtimestamp(reset, datetime.timezone.utc)
-        response.headers.setdefault("X-RateLimit-Reset", moment.isoformat(timespec="seconds"))
+        response.headers.setdefault("X-RateLimit-Reset", iso(reset, "+00:00", "seconds"))
 
 
 def retry_headers(retry_after: float, now: float) -> dict[str, str]:
     """A 429 carries Retry-After and the X-RateLimit-* headers FormantAI documents (PROVIDERS.md section 6)."""
-    reset = datetime.datetime.fromtimestamp(now + retry_after, datetime.timezone.utc).replace(microsecond=0)
     return {
         "Retry-After": str(max(1, math.ceil(retry_after))),
         "X-RateLimit-Limit": str(RATE_LIMIT),
         "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": reset.isoformat(),
+        "X-RateLimit-Reset": iso(now + retry_after, "+00:00", "seconds"),
     }
 
 

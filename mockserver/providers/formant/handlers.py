@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from ...core import timefmt
 from ...core.errors import InvalidRequest
 from ..base import Call, Handler, json_response
 from .csvfile import parse_csv
@@ -19,8 +19,8 @@ CREATE_FIELDS = ("id", "name", "agent_id", "status", "total_recipients", "create
 
 
 def iso(seconds: float) -> str:
-    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    """FormantAI's timestamps: whole seconds, ``Z``."""
+    return timefmt.iso(seconds, "Z", "seconds")
 
 
 def batch_json(batch: BatchCall) -> dict[str, Any]:

@@ -21,7 +21,8 @@ from ...core.errors import NotFound
 from .csvfile import Recipient
 from .lifecycle import BATCH_CALL_LIFECYCLE, CALL_LIFECYCLE, FINAL_STATES, RETRYABLE
 from ...core.lifecycle import record
-from ...core.outcomes import fraction
+from ...core.outcomes import fraction, share
+from ...core.timefmt import parse_iso
 from .scenarios import BUILTIN, Plan, plan_for
 
 # Calls of one batch on the line at once. FormantAI documents a concurrent-call limit
@@ -197,13 +198,13 @@ class FormantBackend:
         _, slot, retry_delay = self._durations(plan)
         calls = []
         for index, recipient in enumerate(recipients):
-            start = dial_from + _share(slot, index // CONCURRENCY) + _share(slot, 0.1 * fraction(seed, batch_id, index, "start"))
+            start = dial_from + share(slot, index // CONCURRENCY) + share(slot, 0.1 * fraction(seed, batch_id, index, "start"))
             attempts: list[Attempt] = []
             for number in range(plan.max_attempts):
                 # attempt 0 is sha256(seed, batch id, index), as every per-item outcome in the mock
                 u = fraction(seed, batch_id, index) if number == 0 else fraction(seed, batch_id, index, "attempt", number)
                 outcome = plan.pick(u)
-                end = start + _share(slot, _attempt_length(outcome, fraction(seed, batch_id, index, number, "length")))
+                end = start + share(slot, _attempt_length(outcome, fraction(seed, batch_id, index, number, "length")))
                 attempts.append(Attempt(outcome, start, end))
                 if outcome not in RETRYABLE:
                     break
@@ -319,11 +320,6 @@ class FormantBackend:
         self._last_id = max(self._last_id, batch_id)
 
 
-def _share(step: float, share: float) -> float:
-    """``share`` of a slot of ``step`` seconds; a step of ``inf`` (never) still gives 0 for share 0."""
-    return 0.0 if share == 0 else step * share
-
-
 def _seconds(value: Any, default: float) -> float:
     """ISO-8601 text or epoch seconds (as YAML may give either) -> epoch seconds."""
     if value is None:
@@ -331,12 +327,8 @@ def _seconds(value: Any, default: float) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, datetime.datetime):
-        moment = value
-    else:
-        moment = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.timestamp()
+        return (value if value.tzinfo else value.replace(tzinfo=datetime.UTC)).timestamp()
+    return parse_iso(str(value))
 
 
 __all__ = ["BatchCall", "FormantBackend", "PhoneCall"]

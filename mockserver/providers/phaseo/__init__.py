@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 from typing import Any
 
@@ -11,6 +10,7 @@ from starlette.responses import Response
 
 from ...core.errors import InvalidRequest, MockError, NotImplementedYet
 from ...core.settings import Settings
+from ...core.timefmt import iso_or_none
 from ..base import Call, Provider, bearer_token, check_key, json_response
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.handlers import build_handlers
@@ -100,10 +100,6 @@ def status_filter(call: Call) -> set[str] | None:
     return wanted
 
 
-def _iso(at: float | None) -> str | None:
-    return None if at is None else datetime.datetime.fromtimestamp(at, datetime.timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def batch_additions(call: Call, batch: Batch, data: dict[str, Any]) -> dict[str, Any]:
     base = str(call.request.base_url).rstrip("/")  # already ends with the provider's prefix (the mount's root path)
     counts = data["request_counts"]
@@ -138,7 +134,7 @@ def batch_additions(call: Call, batch: Batch, data: dict[str, Any]) -> dict[str,
         },
     )
     if terminal_at is not None:
-        data["billing"]["finalized_at"] = _iso(terminal_at)
+        data["billing"]["finalized_at"] = iso_or_none(terminal_at)
     if data["session_id"] is None:
         del data["session_id"]  # Phaseo-only fields are left out, not null, when unset
     if webhook:

@@ -13,7 +13,7 @@ from ...core.engine import Engine
 from ...core.errors import NotFound, Unprocessable
 from .lifecycle import BATCH_TEST_LIFECYCLE, RUN_LIFECYCLE, RUN_RESULTS
 from ...core.lifecycle import record
-from ...core.outcomes import fraction
+from ...core.outcomes import fraction, share
 from .scenarios import DEFAULT_MIX, OUTCOMES, Plan
 
 # How many runs of one batch are simulated at once. Retell documents no number for test runs (its
@@ -236,10 +236,10 @@ class RetellBackend:
         step = self.engine.settings.durations.test_run if plan.test_run is None else plan.test_run
         runs = []
         for index, definition_id in enumerate(test_case_definition_ids):
-            wave_start = now + _share(step, index // CONCURRENCY)
+            wave_start = now + share(step, index // CONCURRENCY)
             # inside its wave's slot: queued 5-25% of a slot, running 40-75% of one
-            starts_at = wave_start + _share(step, 0.05 + 0.2 * fraction(seed, batch_id, index, "start"))
-            ends_at = starts_at + _share(step, 0.4 + 0.35 * fraction(seed, batch_id, index, "length"))
+            starts_at = wave_start + share(step, 0.05 + 0.2 * fraction(seed, batch_id, index, "start"))
+            ends_at = starts_at + share(step, 0.4 + 0.35 * fraction(seed, batch_id, index, "length"))
             run = Run(
                 id=self._new_id(),
                 batch_id=batch_id,
@@ -378,11 +378,6 @@ class RetellBackend:
             modified=created,
             seq=0,
         )
-
-
-def _share(step: float, share: float) -> float:
-    """``share`` of a slot of ``step`` seconds; a step of ``inf`` (never) still gives 0 for share 0."""
-    return 0.0 if share == 0 else step * share
 
 
 def _require(data: dict[str, Any], keys: Iterable[str], kind: str) -> None:
