@@ -7,7 +7,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mockserver"
 FRONT_DOORS = ("mockserver.cli", "mockserver.live", "mockserver.pytest_plugin", "mockserver.contract", "mockserver.__main__")
-APP = ("mockserver.dispatch", "mockserver.admin", "mockserver.app")
+APP = ("mockserver.dispatch", "mockserver.admin", "mockserver.app", "mockserver.dashboard", "mockserver.dashboard_state")
 # the state side of a provider: no HTTP (starlette, the spec layer, handlers) may reach these
 MODEL_MODULES = ("models", "lifecycle", "scenarios", "inputs", "results", "csvfile")
 
