@@ -204,21 +204,31 @@
 
   // -- one batch ----------------------------------------------------------------------------------------------------
   function timeline(d) {
+    // a bar of the states on the simulated clock (planned ones hatched), the "now" marker, then each moment
     const moments = d.timeline.concat(d.planned.map((m) => Object.assign({ planned: true }, m)));
     const start = moments.length ? moments[0].at : d.now;
     const last = Math.max(d.now, ...moments.map((m) => m.at));
-    const width = Math.max(last - start, 1e-6) * 1.04;
+    const width = Math.max(last - start, 1e-6) * 1.03;
     const pos = (at) => `${(100 * (at - start)) / width}%`;
-    const box = el("div", { class: "timeline", "data-testid": "timeline" }, el("div", { class: "track" }));
+    const bar = el("div", { class: "timeline", "data-testid": "timeline" }, el("div", { class: "track" }));
+    const marks = el("ol", { class: "moments" });
     moments.forEach((m, i) => {
       const next = i + 1 < moments.length ? moments[i + 1].at : (m.planned ? m.at : Math.max(d.now, m.at));
-      const end = next > m.at ? next : m.at + width * 0.01;
-      box.append(el("div", { class: `seg ${m.state}` + (m.planned ? " planned" : ""), title: `${m.state} at ${iso(m.at)}`, style: { left: pos(m.at), width: `${(100 * (end - m.at)) / width}%` } }));
-      box.append(el("div", { class: "mark" + (m.planned ? " planned" : ""), "data-testid": m.planned ? "planned-mark" : "timeline-mark", style: { left: pos(m.at), top: i % 2 ? "42px" : "30px" },
-        text: `${m.state} +${span(m.at - start)}` }));
+      const end = next > m.at ? next : m.at + width * 0.006;
+      bar.append(el("div", { class: `seg ${m.state}` + (m.planned ? " planned" : ""), title: `${m.state} at ${iso(m.at)}`,
+        style: { left: pos(m.at), width: `${(100 * (end - m.at)) / width}%` } }));
+      marks.append(el("li", { class: "mark" + (m.planned ? " planned" : ""), "data-testid": m.planned ? "planned-mark" : "timeline-mark", title: iso(m.at) },
+        el("span", { class: `dot seg ${m.state}` }), el("b", { text: m.state }), ` +${span(m.at - start)}`, m.planned ? el("span", { class: "muted", text: " (planned)" }) : null));
     });
-    box.append(el("div", { class: "now", style: { left: pos(d.now) }, "data-testid": "now-marker" }, el("span", { text: "now" })));
-    return box;
+    bar.append(el("div", { class: "now", style: { left: pos(d.now) }, "data-testid": "now-marker" }, el("span", { text: "now" })));
+    marks.append(el("li", { class: "mark now-mark" }, el("b", { text: "now" }), ` +${span(d.now - start)}`));
+    return el("div", {}, bar, marks);
+  }
+
+  function counts(values) {
+    return el("p", { class: "counts", "data-testid": "detail-counts" },
+      ...Object.entries(values).map(([k, v]) => el("span", { class: "count" }, el("span", { class: "muted", text: k + ": " }),
+        el("b", { text: typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : v }))));
   }
 
   function kv(pairs) {
@@ -248,7 +258,7 @@
       el("span", { class: "st " + d.status, "data-testid": "detail-status", text: d.status })));
     box.append(el("p", { class: "note", text: `key ${d.key} · created ${iso(d.created)}` + (d.label ? ` · ${d.label}` : "") }));
     box.append(timeline(d));
-    box.append(el("h3", { text: d.counts_label }), progressBar(d.progress), el("pre", { class: "json", "data-testid": "detail-counts", text: JSON.stringify(d.counts, null, 1) }));
+    box.append(el("h3", { text: d.counts_label }), progressBar(d.progress), counts(d.counts));
     if (d.kind === "batch") renderOpenAI(box, d);
     else if (d.kind === "batch_test") renderRetell(box, d);
     else if (d.kind === "batch_call") renderFormant(box, d);
