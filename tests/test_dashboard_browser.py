@@ -270,3 +270,24 @@ def test_the_page_sends_the_admin_token_it_was_given(page: Any, fake: LiveServer
     none = lambda request: "/_mock/ui/state" in request.url and "authorization" not in request.headers  # noqa: E731
     with page.expect_request(none, timeout=TIMEOUT):
         page.click("[data-testid=forget-token]")
+
+
+def test_a_refused_token_is_said_on_the_page(page: Any, fake: LiveServer) -> None:
+    """Where the admin API is guarded (``401`` without the right bearer token), the page says so and works
+    once the token is typed in. The guard here stands in for the admin API's: it answers the page's JSON."""
+
+    def guard(route: Any) -> None:
+        if route.request.headers.get("authorization") == "Bearer right-token":
+            route.continue_()
+        else:
+            route.fulfill(status=401, content_type="application/json", body='{"error": {"message": "admin token required"}}')
+
+    page.route("**/_mock/ui/state", guard)
+    page.goto(fake.url + "/_mock/ui")
+    expect(page.locator("[data-testid=status]")).to_have_text("the admin API needs a token: enter it above", timeout=TIMEOUT)
+    page.fill("[data-testid=token]", "wrong-token")
+    page.click("[data-testid=save-token]")
+    expect(page.locator("[data-testid=status]")).to_have_text("the admin token was refused: enter the right one above", timeout=TIMEOUT)
+    page.fill("[data-testid=token]", "right-token")
+    page.click("[data-testid=save-token]")
+    expect(page.locator("[data-testid=status]")).to_contain_text("live", timeout=TIMEOUT)
