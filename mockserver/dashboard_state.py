@@ -108,6 +108,7 @@ class ReadModel:
         for batch in list(backend.batches.values()):
             cached = self._finished.get(id(batch))
             if batch.state in BATCH_LIFECYCLE.terminal:
+                self._finished.pop(id(batch), None)  # a client has read it: its own files are real now
                 shown.append(batch)
             elif cached is not None and cached[0]() is batch and cached[1] == batch.state:
                 shown.append(cached[2])  # its copy has finished already: the results are written once
