@@ -65,6 +65,17 @@ class _Log(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def __eq__(self, other: object) -> bool:
+        """Compares as the list of its items (``engine.violations == []``)."""
+        if isinstance(other, _Log):
+            return list(self) == list(other)
+        return isinstance(other, list) and list(self) == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self)!r})"
+
 
 class Journal(_Log[JournalEntry]):
     """The last ``limit`` calls the fake answered (or dropped)."""
@@ -239,6 +250,15 @@ class FaultRules(Generic[R]):
 
     def __len__(self) -> int:
         return len(self._rules)
+
+    def __eq__(self, other: object) -> bool:
+        """Compares as the list of its rules (``engine.faults == []``)."""
+        return isinstance(other, list) and list(self) == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FaultRules({list(self)!r})"
 
 
 class Hooks(Generic[T]):

@@ -51,6 +51,8 @@ _JOURNAL_FILTERS = ("provider", "operation", "method", "status", "fault", "path"
 
 
 def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
+    from .dashboard import dashboard_routes  # here, not at the top: the dashboard uses this module's mask()
+
     async def clock(request: Request) -> Response:
         return JSONResponse({"now": engine.now(), "speed": engine.clock.speed})
 
@@ -222,4 +224,5 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         Route("/snapshot", snapshot, methods=["POST"]),
         Route("/restore", restore, methods=["POST"]),
         Route("/providers", provider_list, methods=["GET"]),
+        *dashboard_routes(engine, providers),  # /_mock/ui: the dashboard and the JSON it polls
     ]
