@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 
+import orjson
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
@@ -46,9 +47,43 @@ class Call:
 Handler = Callable[[Call], Awaitable[Response]]
 
 
+def _has_nonfinite(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return not math.isfinite(value)
+    if kind is dict:
+        return any(_has_nonfinite(v) for v in value.values())
+    if kind is list or kind is tuple:
+        return any(_has_nonfinite(v) for v in value)
+    return False
+
+
+def dumps(data: Any) -> bytes:
+    """Compact UTF-8 JSON, once. NaN and Infinity are not JSON: ValueError, as ``json.dumps(allow_nan=False)``
+    raises. orjson writes them as null, so a body with a null is searched for them; what orjson cannot write
+    (integers beyond 64 bits, non-string keys) goes through the standard library as before."""
+    try:
+        body = orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    if b"null" in body and _has_nonfinite(data):
+        raise ValueError("Out of range float values are not JSON compliant")
+    return body
+
+
+class JSONBody(Response):
+    """A JSON answer that keeps the object it was serialised from, so the pipeline checks that object
+    against the spec without parsing the body again."""
+
+    media_type = "application/json"
+
+    def __init__(self, data: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
+        self.data = data
+        super().__init__(dumps(data), status_code=status_code, headers=headers)
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-    return Response(body, status_code=status, headers=headers, media_type="application/json")
+    return JSONBody(data, status_code=status, headers=headers)
 
 
 def bearer_token(headers: Headers) -> str | None:
