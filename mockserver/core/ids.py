@@ -7,7 +7,23 @@ import string
 import threading
 
 _ALPHABET = string.ascii_letters + string.digits
+_HEX = "0123456789abcdef"
 _MASK64 = (1 << 64) - 1
+
+
+def _choices(stream: random.Random, alphabet: str, length: int) -> str:
+    """``"".join(stream.choice(alphabet) for _ in range(length))``, the same characters drawn the same way
+    (Random.choice's rejection sampling on getrandbits), at a fraction of the cost."""
+    size = len(alphabet)
+    bits = size.bit_length()
+    getrandbits = stream.getrandbits
+    out = []
+    for _ in range(length):
+        r = getrandbits(bits)
+        while r >= size:
+            r = getrandbits(bits)
+        out.append(alphabet[r])
+    return "".join(out)
 
 
 class IdFactory:
@@ -32,13 +48,11 @@ class IdFactory:
 
     def new(self, prefix: str, length: int = 24) -> str:
         with self._lock:
-            stream = self._stream(prefix)
-            return prefix + "".join(stream.choice(_ALPHABET) for _ in range(length))
+            return prefix + _choices(self._stream(prefix), _ALPHABET, length)
 
     def hex(self, prefix: str = "", length: int = 32) -> str:
         with self._lock:
-            stream = self._stream(prefix)
-            return prefix + "".join(stream.choice("0123456789abcdef") for _ in range(length))
+            return prefix + _choices(self._stream(prefix), _HEX, length)
 
     def counted(self, prefix: str) -> str:
         """``prefix`` + 32 hex digits, cheaply (for ids minted on every call, such as request ids): the n-th

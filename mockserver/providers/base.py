@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
+import anyio.to_thread
 import orjson
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -45,6 +47,20 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Response]]
+
+R = TypeVar("R")
+
+# inputs at least this large are worked on in a worker thread, so the event loop keeps answering other requests
+OFF_LOOP_BYTES = 256 * 1024
+
+
+async def off_loop(size: int, work: Callable[..., R], *args: Any) -> R:
+    """``work(*args)``: in a worker thread when ``size`` (bytes or lines of input) is large, else at once (a
+    thread hop costs more than small work). ``work`` must not touch shared state: it prepares, the caller
+    (back on the loop) commits."""
+    if size < OFF_LOOP_BYTES:
+        return work(*args)
+    return await anyio.to_thread.run_sync(functools.partial(work, *args))
 
 
 def _has_nonfinite(value: Any) -> bool:
