@@ -64,13 +64,22 @@ async def off_loop(size: int, work: Callable[..., R], *args: Any) -> R:
 
 
 def _has_nonfinite(value: Any) -> bool:
+    """Whether NaN or an infinity hides anywhere in ``value`` (dicts, lists, tuples)."""
     kind = type(value)
     if kind is float:
         return not math.isfinite(value)
-    if kind is dict:
-        return any(_has_nonfinite(v) for v in value.values())
-    if kind is list or kind is tuple:
-        return any(_has_nonfinite(v) for v in value)
+    if kind is not dict and kind is not list and kind is not tuple:
+        return False
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        for item in node.values() if type(node) is dict else node:
+            kind = type(item)
+            if kind is float:
+                if not math.isfinite(item):
+                    return True
+            elif kind is dict or kind is list or kind is tuple:
+                stack.append(item)
     return False
 
 

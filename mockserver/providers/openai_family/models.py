@@ -85,8 +85,18 @@ class BatchPlan:
     cancel_race: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class BatchContext:
+    """What every batch of a namespace shares: the seed and file prefix its result ids derive from."""
+
+    seed: int | None
+    file_prefix: str
+    embedding_dimensions: int
+
+
 NO_FAILURES: tuple[int, ...] = ()
 NO_ERRORS: tuple[LineError, ...] = ()
+NO_EXTRA: dict[str, Any] = {}  # shared by the batches with no provider extras (never written to)
 
 
 @dataclass(slots=True)
@@ -105,8 +115,7 @@ class Batch:
     lines: list[InputLine]
     validation_errors: list[LineError] | tuple[LineError, ...]
     failures: tuple[int, ...]  # indexes of the lines that fail, ascending
-    output_id: str = ""  # the ids the result files get, fixed at creation
-    error_id: str = ""
+    context: BatchContext
     model: str | None = None  # the model the lines ask for (validation makes it one per batch)
     state: str = "validating"
     entered_at: float = 0.0
@@ -115,8 +124,25 @@ class Batch:
     extra: dict[str, Any] = field(default_factory=dict)
     # result file content given by a fixture instead of the generated one: role -> bytes
     given_results: dict[str, bytes] | None = None
-    embedding_dimensions: int = 16
     cached_usage: dict[str, Any] | None = None
+    cached_ids: tuple[str, str] | None = None
+
+    @property
+    def result_ids(self) -> tuple[str, str]:
+        """The ids of the output and error files: a function of the seed and the batch id alone, so they are
+        fixed from creation (derived on first need rather than stored, to keep idle batches small)."""
+        if self.cached_ids is None:
+            seed, prefix = self.context.seed, self.context.file_prefix
+            self.cached_ids = (derived_id(prefix, seed, self.id, "output"), derived_id(prefix, seed, self.id, "error"))
+        return self.cached_ids
+
+    @property
+    def output_id(self) -> str:
+        return self.result_ids[0]
+
+    @property
+    def error_id(self) -> str:
+        return self.result_ids[1]
 
     @property
     def created_at(self) -> float:
@@ -173,13 +199,21 @@ class Batch:
         failed = self.failed_among(done)
         return (bool(given.get("output")) or done - failed > 0), (bool(given.get("error")) or failed > 0 or done < len(self.lines))
 
+    def result_file_ids(self) -> tuple[str | None, str | None]:
+        """(output_file_id, error_file_id) as the batch object shows them: set once it has finished with results."""
+        if not self.has_results:
+            return None, None
+        has_output, has_error = self._result_roles()
+        output_id, error_id = self.result_ids
+        return (output_id if has_output else None), (error_id if has_error else None)
+
     @property
     def output_file_id(self) -> str | None:
-        return self.output_id if self.has_results and self._result_roles()[0] else None
+        return self.result_file_ids()[0]
 
     @property
     def error_file_id(self) -> str | None:
-        return self.error_id if self.has_results and self._result_roles()[1] else None
+        return self.result_file_ids()[1]
 
     @property
     def usage(self) -> dict[str, Any] | None:
@@ -213,7 +247,7 @@ class Batch:
         done = self.done(at)
         reason = {"expired": "batch_expired", "cancelled": "batch_cancelled"}.get(self.state)
         created = int(at)
-        dims = self.embedding_dimensions
+        dims = self.context.embedding_dimensions
         rows: list[str] = []
         failures = set(self.failures)
         started = "in_progress" in self.moments
@@ -263,6 +297,7 @@ class OpenAIBatchBackend:
         self._next_due = math.inf
         self._parsed: dict[tuple[str, str, int, int], tuple[list[InputLine], list[LineError], str | None]] = {}
         self._plans: tuple[Any, BatchPlan] | None = None
+        self._context = BatchContext(engine.settings.seed, file_prefix, engine.settings.embedding_dimensions)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -413,14 +448,15 @@ class OpenAIBatchBackend:
         plan: BatchPlan, expires_at: float, lines: list[InputLine], errors: list[LineError], failures: tuple[int, ...],
         model: str | None, extra: dict[str, Any] | None,
     ) -> Batch:
-        seed = self.engine.settings.seed
+        settings = self.engine.settings
+        context = self._context
+        if context.seed != settings.seed or context.embedding_dimensions != settings.embedding_dimensions:
+            context = self._context = BatchContext(settings.seed, self.file_prefix, settings.embedding_dimensions)
         return Batch(
             id=batch_id, endpoint=endpoint, input_file_id=input_file_id, completion_window=completion_window,
             metadata=metadata, plan=plan, expires_at=expires_at, seq=self._next_seq(), lines=lines,
-            validation_errors=errors or NO_ERRORS, failures=failures,
-            output_id=derived_id(self.file_prefix, seed, batch_id, "output"),
-            error_id=derived_id(self.file_prefix, seed, batch_id, "error"),
-            model=model, extra=dict(extra or {}), embedding_dimensions=self.engine.settings.embedding_dimensions,
+            validation_errors=errors or NO_ERRORS, failures=failures, context=context,
+            model=model, extra=dict(extra) if extra else NO_EXTRA,
         )
 
     def _register(self, batch: Batch) -> None:
@@ -431,7 +467,7 @@ class OpenAIBatchBackend:
     def default_plan(self) -> BatchPlan:
         settings = self.engine.settings
         key = (settings.durations, settings.line_failure_rate)
-        if self._plans is None or self._plans[0] != key:  # one shared plan while the settings stay the same
+        if self._plans is None or self._plans[0][0] is not key[0] or self._plans[0][1] != key[1]:  # shared while the settings stay
             d = settings.durations
             self._plans = (key, BatchPlan(d.validating, d.in_progress, d.finalizing, d.cancelling, settings.line_failure_rate))
         return self._plans[1]
