@@ -54,11 +54,11 @@ async def create_batch_call(call: Call) -> Response:
     agent_id, now = call.body["agent_id"], call.engine.now()
     if agent_id < 1 or len(content) < OFF_LOOP_BYTES:
         batch = backend.create_batch_call(agent_id, call.body["name"], recipients, plan)
-    else:  # a large CSV: the calls are planned in a worker thread, the batch joins the namespace on the loop
-        batch_id = backend.next_batch_id()
-        calls = await off_loop(len(content), backend.plan_calls, batch_id, recipients, plan, now)
-        batch = backend.add_batch_call(batch_id, agent_id, call.body["name"], calls, plan, now)
-    data = batch_json(batch)
+        data = batch_json(batch)
+    else:  # a large CSV: the batch is planned (and described) in a worker thread, and joins the namespace on the loop
+        draft = await off_loop(len(content), backend.draft_batch_call, backend.next_batch_id(), agent_id, call.body["name"], recipients, plan, now)
+        data = await off_loop(len(content), batch_json, draft)
+        batch = backend.add_batch_call(draft)
     return json_response({"data": {key: data[key] for key in CREATE_FIELDS}})
 
 

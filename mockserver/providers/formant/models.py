@@ -218,23 +218,16 @@ class FormantBackend:
         if agent_id < 1:
             raise NotFound(f"Agent {agent_id} not found.", param="agent_id")
         now = self._now()
-        batch_id = self.next_batch_id()
-        calls = self.plan_calls(batch_id, recipients, plan, now)
-        return self.add_batch_call(batch_id, agent_id, name, calls, plan, now)
+        return self.add_batch_call(self.draft_batch_call(self.next_batch_id(), agent_id, name, recipients, plan, now))
 
     def next_batch_id(self) -> int:
         self._last_id += 1
         return self._last_id
 
-    def plan_calls(self, batch_id: int, recipients: list[Recipient], plan: Plan, now: float) -> list[PhoneCall]:
-        """The calls of a batch created at ``now``: a pure function of its inputs (safe in a worker thread)."""
-        return self._plan_calls(batch_id, recipients, plan, now + self._durations(plan)[0])
-
-    def add_batch_call(self, batch_id: int, agent_id: int, name: str, calls: list[PhoneCall], plan: Plan, now: float) -> BatchCall:
-        """The batch built from planned calls joins the namespace (create_batch_call in steps, so the
-        planning of a large CSV can run off the event loop)."""
-        if agent_id < 1:
-            raise NotFound(f"Agent {agent_id} not found.", param="agent_id")
+    def draft_batch_call(self, batch_id: int, agent_id: int, name: str, recipients: list[Recipient], plan: Plan, now: float) -> BatchCall:
+        """The batch created at ``now``, its calls planned, not yet in the namespace: a pure function of its
+        inputs (so the planning of a large CSV can run in a worker thread); ``add_batch_call`` commits it."""
+        calls = self._plan_calls(batch_id, recipients, plan, now + self._durations(plan)[0])
         batch = BatchCall(
             id=batch_id,
             name=name,
@@ -246,6 +239,9 @@ class FormantBackend:
             ends_at=max(call.attempts[-1].end for call in calls),
         )
         record(batch, "pending", now)
+        return batch
+
+    def add_batch_call(self, batch: BatchCall) -> BatchCall:
         self.batches[batch.id] = batch
         return batch
 
