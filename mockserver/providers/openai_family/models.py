@@ -451,7 +451,7 @@ class OpenAIBatchBackend:
             lines, errors, failures, model, extra,
         )
         self._enter(batch, "validating", now)
-        self._register(batch)
+        self._register(batch, min(now + plan.validating, batch.expires_at))  # its next moment, known without a search
         return batch
 
     def _new_batch(
@@ -470,10 +470,13 @@ class OpenAIBatchBackend:
             model=model, extra=dict(extra) if extra else NO_EXTRA,
         )
 
-    def _register(self, batch: Batch) -> None:
+    def _register(self, batch: Batch, due: float | None = None) -> None:
         self.batches[batch.id] = batch
         self._order.append(batch)
-        self._schedule(batch)
+        if due is None:
+            self._schedule(batch)
+        elif due < self._next_due:
+            self._next_due = due
 
     def default_plan(self) -> BatchPlan:
         settings = self.engine.settings
