@@ -179,3 +179,36 @@ def test_responses_are_serialised_once_and_still_refuse_nan_and_infinity() -> No
     for bad in (float("nan"), float("inf"), -float("inf")):
         with pytest.raises(ValueError):
             dumps({"nested": [{"x": bad}], "y": None})
+
+
+def _breaking_app(mode: str, body: dict[str, Any]) -> Any:
+    """AnyAPI whose retrieveBatch answers ``body``: not what its spec allows."""
+    import dataclasses
+
+    from mockserver.providers.base import json_response
+    from mockserver.providers.registry import PROVIDERS
+
+    async def broken(call: Any) -> Any:
+        return json_response(body)
+
+    anyapi = PROVIDERS["anyapi"]
+    provider = dataclasses.replace(anyapi, handlers={**anyapi.handlers, "retrieveBatch": broken})
+    return create_app(Settings(response_validation=mode), providers={**PROVIDERS, "anyapi": provider})
+
+
+def test_strict_mode_still_raises_on_a_response_that_breaks_the_spec_and_warn_records_it() -> None:
+    from mockserver.core.engine import ContractViolation
+
+    with TestClient(_breaking_app("strict", {"id": 1})) as client, pytest.raises(ContractViolation, match="is a required property"):
+        client.get("/anyapi/v1/batches/batch_x", headers=AUTH["anyapi"])
+    app = _breaking_app("warn", {"id": 1})
+    with TestClient(app) as client:
+        assert client.get("/anyapi/v1/batches/batch_x", headers=AUTH["anyapi"]).status_code == 200
+    (violation,) = app.state.engine.violations
+    assert violation.operation == "GET /batches/{batch_id}" and any("'object' is a required property" in p for p in violation.problems)
+
+
+def test_a_response_carrying_nan_is_a_500_in_the_provider_envelope() -> None:
+    with TestClient(_breaking_app("warn", {"id": float("nan")})) as client:
+        answer = client.get("/anyapi/v1/batches/batch_x", headers=AUTH["anyapi"])
+    assert answer.status_code == 500 and "unexpected error" in answer.json()["error"]["message"]
