@@ -40,7 +40,7 @@ def serve(args: argparse.Namespace) -> int:
     for name, provider in app.state.providers.items():
         print(f"  {name:8s} {base}{provider.prefix}", flush=True)
     print(f"  admin    {base}/_mock", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=getattr(args, "access_log", False))
     return 0
 
 

@@ -17,7 +17,7 @@ from ..config.faults import Fault
 from ..providers.base import Call, Provider
 from ..spec.loader import Operation, Spec
 from ..spec.routing import OperationRouter
-from ..spec.validation import parse_request, response_problems
+from ..spec.validation import NO_DATA, compile_operation, parse_request, response_problems
 
 log = logging.getLogger("mockserver")
 
@@ -45,6 +45,9 @@ class ProviderApp:
         self.spec = spec
         self.engine = engine
         self.router = OperationRouter(spec.operations)
+        self.server_header = f"mockserver/{__version__}"
+        for operation in spec.operations:  # every schema compiled and every pointer resolved now, not per request
+            compile_operation(operation)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -54,7 +57,7 @@ class ProviderApp:
             self._journal(request, path, call, 0, fault)
             await faults.drop_connection(receive)
             return
-        response.headers.setdefault("X-Mock-Server", f"mockserver/{__version__}")
+        response.headers.setdefault("X-Mock-Server", self.server_header)
         if self.provider.decorate is not None:
             self.provider.decorate(call, response)
         if fault is None:  # a fault's answer is deliberate, not the fake breaking its spec
@@ -67,7 +70,7 @@ class ProviderApp:
             JournalEntry(
                 at=self.engine.now(), provider=self.provider.name,
                 operation=call.operation.operation_id if call else None, method=request.method,
-                path=path, query=request.url.query, status=status,
+                path=path, query=request.scope.get("query_string", b"").decode("latin-1"), status=status,
                 namespace=call.namespace if call else None, fault=fault.id if fault else None,
             )
         )
@@ -79,7 +82,7 @@ class ProviderApp:
         try:
             operation, path_params = self.router.match(request.method, path)
             call = Call(self.provider, operation, request, self.engine, path_params)
-            call.request_id = self.engine.ids.hex("req_")
+            call.request_id = self.engine.ids.counted("req_")
             hit = self.engine.faults.pick(self.provider.name, operation.operation_id, self.engine.settings.seed)
             for fault in hit:
                 await faults.delay(fault, self.engine.settings.seed)
@@ -106,11 +109,14 @@ class ProviderApp:
             return self.provider.render_error(ServerError("An unexpected error occurred in the mock server.")), call, None
 
     def _check(self, call: Call | None, response: Response) -> None:
+        """The response against the spec: the object a JSON answer was made from (JSONBody.data), checked
+        once by the compiled validator, else the body's bytes."""
         if call is None or self.engine.settings.response_validation == "off":
             return
         operation: Operation = call.operation
         body = getattr(response, "body", b"")
-        problems = response_problems(operation, response.status_code, dict(response.headers), body)
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in response.raw_headers}
+        problems = response_problems(operation, response.status_code, headers, body, getattr(response, "data", NO_DATA))
         if not problems:
             return
         violation = Violation(self.provider.name, operation.label, response.status_code, tuple(problems))

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import jsonschema_rs
 import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -63,6 +65,8 @@ class Operation:
     pointer: str
     node: dict[str, Any]
     parameters: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    # what validation works out once per operation (spec.validation fills it at start-up)
+    compiled: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -98,6 +102,8 @@ class Spec:
         resource = Resource.from_contents(self._schema_doc, default_specification=DRAFT202012)
         self._registry: Registry = Registry().with_resource(self.uri, resource)
         self._validators: dict[str, Draft202012Validator] = {}
+        self._fast_registry: jsonschema_rs.Registry | None = None
+        self._fast: dict[str, Any] = {}
         self.operations = self._collect_operations()
 
     def resolve(self, node: dict[str, Any], pointer: str) -> tuple[dict[str, Any], str]:
@@ -132,6 +138,18 @@ class Spec:
                 schema, registry=self._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
             )
         return self._validators[pointer]
+
+    def fast_validator(self, pointer: str) -> Any:
+        """The compiled (jsonschema-rs) validator for the schema at ``pointer``: it only says valid or not;
+        ``validator(pointer)`` (python-jsonschema) explains a failure. Compiled once per spec and pointer."""
+        fast = self._fast.get(pointer)
+        if fast is None:
+            if self._fast_registry is None:
+                self._fast_registry = jsonschema_rs.Registry([(self.uri, self._schema_doc)])
+            ref = f"{self.uri}#{quote(pointer, safe='/~$-_.')}"
+            fast = jsonschema_rs.validator_for({"$ref": ref}, registry=self._fast_registry, validate_formats=True)
+            self._fast[pointer] = fast
+        return fast
 
     def _collect_operations(self) -> list[Operation]:
         operations: list[Operation] = []

@@ -89,7 +89,127 @@ def _explain(error: ValidationError, root: str) -> tuple[str, str]:
     return f"Invalid value for {where}: {error.message}", param
 
 
+# --- compiled once per operation --------------------------------------------------------------------
+#
+# Everything a request or response check needs that depends only on the spec (resolved parameter schemas,
+# media types, required headers, schema pointers) is worked out once per operation and kept in
+# ``Operation.compiled``; the schemas themselves are compiled into jsonschema-rs validators. python-jsonschema
+# runs only when the compiled validator says no: to explain the failure (and to keep its verdict).
+
+
+@dataclass(frozen=True, slots=True)
+class ParamPlan:
+    name: str
+    where: str  # path | query | header
+    schema: dict[str, Any]
+    pointer: str | None  # the schema's pointer (None: the parameter declares no schema)
+    required: bool
+    array: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BodyPlan:
+    required: bool
+    content: dict[str, Any]  # media type -> its node
+    schemas: dict[str, str | None]  # media type -> schema pointer
+    form_properties: dict[str, dict[str, Any]]  # media type -> properties (form media types)
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsePlan:
+    required_headers: tuple[str, ...]
+    content: dict[str, Any]
+    json_schemas: dict[str, str]  # media type -> schema pointer, for JSON media types with a schema
+
+
+def _param_plans(op: Operation) -> tuple[ParamPlan, ...]:
+    plans = op.compiled.get("params")
+    if plans is None:
+        built = []
+        for param, pointer in op.parameters:
+            has_schema = "schema" in param
+            schema_pointer = f"{pointer}/schema"
+            schema = op.spec.lookup(schema_pointer) if has_schema else {}
+            schema = op.spec.resolve(schema, schema_pointer)[0] if "$ref" in schema else schema
+            built.append(ParamPlan(param["name"], param["in"], schema, schema_pointer if has_schema else None,
+                                   bool(param.get("required")), "array" in _types(schema)))
+        plans = op.compiled["params"] = tuple(built)
+    return plans
+
+
+def _body_plan(op: Operation) -> BodyPlan | None:
+    if "body" not in op.compiled:
+        declared = op.request_body
+        plan = None
+        if declared is not None:
+            body_node, body_pointer = declared
+            content: dict[str, Any] = body_node.get("content", {})
+            schemas: dict[str, str | None] = {}
+            properties: dict[str, dict[str, Any]] = {}
+            for media, node in content.items():
+                media_pointer = f"{body_pointer}/content/{media.replace('/', '~1')}"
+                schema_node = node.get("schema")
+                schemas[media] = f"{media_pointer}/schema" if schema_node is not None else None
+                if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
+                    resolved = op.spec.resolve(schema_node, f"{media_pointer}/schema")[0] if schema_node else {}
+                    properties[media] = resolved.get("properties", {})
+            plan = BodyPlan(bool(body_node.get("required")), content, schemas, properties)
+        op.compiled["body"] = plan
+    return op.compiled["body"]  # type: ignore[no-any-return]
+
+
+def _response_plan(op: Operation, status: int) -> ResponsePlan | None:
+    key = ("response", status)
+    if key not in op.compiled:
+        declared = op.response(status)
+        plan = None
+        if declared is not None:
+            node, pointer = declared
+            required = []
+            for name, header in (node.get("headers") or {}).items():
+                header = op.spec.resolve(header, f"{pointer}/headers/{name}")[0]
+                if header.get("required"):
+                    required.append(name)
+            content = node.get("content") or {}
+            schemas = {
+                media: f"{pointer}/content/{media.replace('/', '~1')}/schema"
+                for media, media_node in content.items()
+                if media_node.get("schema") is not None and (media == "application/json" or media.endswith("+json"))
+            }
+            plan = ResponsePlan(tuple(required), content, schemas)
+        op.compiled[key] = plan
+    return op.compiled[key]  # type: ignore[no-any-return]
+
+
+def compile_operation(op: Operation) -> None:
+    """Work out and compile everything an operation's checks need, so no request pays for it (start-up)."""
+    for plan in _param_plans(op):
+        if plan.pointer is not None:
+            op.spec.fast_validator(plan.pointer)
+    body = _body_plan(op)
+    if body is not None:
+        for pointer in body.schemas.values():
+            if pointer is not None:
+                op.spec.fast_validator(pointer)
+    for status in op.declared_statuses():
+        if status.isdigit():
+            response = _response_plan(op, int(status))
+            for pointer in response.json_schemas.values() if response else ():
+                op.spec.fast_validator(pointer)
+
+
+def conforms(op: Operation, pointer: str, value: Any) -> bool:
+    """The compiled validator's verdict; a value it cannot take (e.g. an integer beyond 64 bits) is left to
+    python-jsonschema, which decides."""
+    try:
+        return bool(op.spec.fast_validator(pointer).is_valid(value))
+    except Exception:
+        return False
+
+
 def check(op: Operation, pointer: str, value: Any, root: str) -> None:
+    if conforms(op, pointer, value):
+        return
     error = best_match(op.spec.validator(pointer).iter_errors(value))
     if error is not None:
         message, param = _explain(error, root)
@@ -98,11 +218,8 @@ def check(op: Operation, pointer: str, value: Any, root: str) -> None:
 
 async def parse_request(op: Operation, request: Request, path_params: dict[str, str]) -> ParsedRequest:
     parsed = ParsedRequest()
-    for param, pointer in op.parameters:
-        name, where = param["name"], param["in"]
-        schema_pointer = f"{pointer}/schema"
-        schema = op.spec.lookup(schema_pointer) if "schema" in param else {}
-        schema = op.spec.resolve(schema, schema_pointer)[0] if "$ref" in schema else schema
+    for plan in _param_plans(op):
+        name, where = plan.name, plan.where
         if where == "path":
             raw_values = [path_params[name]] if name in path_params else []
         elif where == "query":
@@ -114,46 +231,51 @@ async def parse_request(op: Operation, request: Request, path_params: dict[str, 
         else:
             continue
         if not raw_values:
-            if param.get("required"):
+            if plan.required:
                 raise InvalidRequest(f"Missing required parameter: '{name}'.", param=name)
             continue
-        if "array" in _types(schema) and len(raw_values) > 1:
-            value: Any = [_coerce(v, schema.get("items", {}), name) for v in raw_values]
+        if plan.array and len(raw_values) > 1:
+            value: Any = [_coerce(v, plan.schema.get("items", {}), name) for v in raw_values]
         else:
-            value = _coerce(raw_values[-1], schema, name)
-        if "schema" in param:
-            check(op, schema_pointer, value, name)
+            value = _coerce(raw_values[-1], plan.schema, name)
+        if plan.pointer is not None:
+            check(op, plan.pointer, value, name)
         getattr(parsed, where)[name] = value
     await _parse_body(op, request, parsed)
     return parsed
 
 
+_JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
+def parse_json_body(raw: bytes) -> Any:
+    """A JSON request body: NaN, Infinity and numbers that overflow a double are refused (ValueError)."""
+    return _JSON_DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+
+
 async def _parse_body(op: Operation, request: Request, parsed: ParsedRequest) -> None:
-    declared = op.request_body
-    if declared is None:
+    plan = _body_plan(op)
+    if plan is None:
         return
-    body_node, body_pointer = declared
-    content: dict[str, Any] = body_node.get("content", {})
+    content = plan.content
     raw_type = request.headers.get("content-type", "")
     media = raw_type.split(";")[0].strip().lower()
     has_body = bool(raw_type) or request.headers.get("content-length", "0") not in ("", "0") or request.headers.get("transfer-encoding")
     if not has_body:
-        if body_node.get("required"):
+        if plan.required:
             raise InvalidRequest("The request body is missing; expected " + " or ".join(content) + ".")
         return
     if media not in content:
         raise InvalidRequest(f"Invalid content type {media or '(none)'!r}: expected " + " or ".join(content) + ".")
     parsed.media_type = media
-    media_pointer = f"{body_pointer}/content/{media.replace('/', '~1')}"
-    schema_node = content[media].get("schema")
     if media == "application/json" or media.endswith("+json"):
         raw = await request.body()
         if not raw.strip():
-            if body_node.get("required"):
+            if plan.required:
                 raise InvalidRequest("The request body is empty; expected a JSON object.")
             return
         try:
-            parsed.body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+            parsed.body = parse_json_body(raw)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidRequest(
                 "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
@@ -167,7 +289,7 @@ async def _parse_body(op: Operation, request: Request, parsed: ParsedRequest) ->
         except Exception as exc:  # python-multipart's parse errors, starlette's "Missing boundary" ...: all the client's
             detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
             raise InvalidRequest(f"Malformed {media} body: {detail}") from None
-        properties = (op.spec.resolve(schema_node, f"{media_pointer}/schema")[0] if schema_node else {}).get("properties", {})
+        properties = plan.form_properties.get(media, {})
         data: dict[str, Any] = {}
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
@@ -180,26 +302,30 @@ async def _parse_body(op: Operation, request: Request, parsed: ParsedRequest) ->
     else:
         parsed.body = await request.body()
         return
-    if schema_node is not None:
-        check(op, f"{media_pointer}/schema", parsed.body, "")
+    pointer = plan.schemas.get(media)
+    if pointer is not None:
+        check(op, pointer, parsed.body, "")
 
 
 # --- responses -----------------------------------------------------------------------------------
 
+NO_DATA: Any = object()  # response_problems' ``data`` when only the body's bytes are known
 
-def response_problems(op: Operation, status: int, headers: dict[str, str], body: bytes) -> list[str]:
-    """What in a response the spec does not allow (empty list: conforms)."""
-    declared = op.response(status)
-    if declared is None:
+
+def response_problems(op: Operation, status: int, headers: dict[str, str], body: bytes, data: Any = NO_DATA) -> list[str]:
+    """What in a response the spec does not allow (empty list: conforms).
+
+    ``data`` is the Python object the JSON body was serialised from, when the caller has it: it is checked
+    as it is, without parsing the body again."""
+    plan = _response_plan(op, status)
+    if plan is None:
         return [f"status {status} is not declared (declared: {', '.join(op.declared_statuses())})"]
-    node, pointer = declared
     problems: list[str] = []
     lower = {k.lower(): v for k, v in headers.items()}
-    for name, header in (node.get("headers") or {}).items():
-        header = op.spec.resolve(header, f"{pointer}/headers/{name}")[0]
-        if header.get("required") and name.lower() not in lower:
+    for name in plan.required_headers:
+        if name.lower() not in lower:
             problems.append(f"required header {name!r} is missing")
-    content = node.get("content") or {}
+    content = plan.content
     if not content:
         if body:
             problems.append(f"status {status} declares no body but one was sent")
@@ -208,15 +334,17 @@ def response_problems(op: Operation, status: int, headers: dict[str, str], body:
     key = media if media in content else next((k for k in content if _media_matches(k, media)), None)
     if key is None:
         return [*problems, f"content type {media or '(none)'!r} is not declared (declared: {', '.join(content)})"]
-    schema = content[key].get("schema")
-    if schema is None or not (key == "application/json" or key.endswith("+json")):
+    pointer = plan.json_schemas.get(key)
+    if pointer is None:
         return problems
-    try:
-        value = json.loads(body, parse_constant=_reject_constant)
-    except ValueError:
-        return [*problems, "body is not valid JSON"]
-    media_pointer = f"{pointer}/content/{key.replace('/', '~1')}/schema"
-    for error in op.spec.validator(media_pointer).iter_errors(value):
+    if data is NO_DATA:
+        try:
+            data = json.loads(body, parse_constant=_reject_constant)
+        except ValueError:
+            return [*problems, "body is not valid JSON"]
+    if conforms(op, pointer, data):
+        return problems
+    for error in op.spec.validator(pointer).iter_errors(data):
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         problems.append(f"body at {where}: {error.message}")
     return problems

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from ...core import timefmt
 from ...core.errors import InvalidRequest
-from ..base import Call, Handler, json_response
+from ..base import OFF_LOOP_BYTES, Call, Handler, json_response, off_loop
 from .csvfile import parse_csv
 from .models import BatchCall, FormantBackend
 from .scenarios import Plan, plan_for
@@ -47,11 +47,18 @@ async def create_batch_call(call: Call) -> Response:
     upload = call.params.files.get("file")
     if not isinstance(upload, UploadFile):
         raise InvalidRequest("'file' must be a CSV file upload (multipart/form-data).", param="file")
-    recipients = parse_csv(upload.filename or "", await upload.read())
+    content = await upload.read()
+    recipients = await off_loop(len(content), parse_csv, upload.filename or "", content)
     plan = scenario_plan(call)
     backend: FormantBackend = call.backend
-    batch = backend.create_batch_call(call.body["agent_id"], call.body["name"], recipients, plan)
-    data = batch_json(batch)
+    agent_id, now = call.body["agent_id"], call.engine.now()
+    if agent_id < 1 or len(content) < OFF_LOOP_BYTES:
+        batch = backend.create_batch_call(agent_id, call.body["name"], recipients, plan)
+        data = batch_json(batch)
+    else:  # a large CSV: the batch is planned (and described) in a worker thread, and joins the namespace on the loop
+        draft = await off_loop(len(content), backend.draft_batch_call, backend.next_batch_id(), agent_id, call.body["name"], recipients, plan, now)
+        data = await off_loop(len(content), batch_json, draft)
+        batch = backend.add_batch_call(draft)
     return json_response({"data": {key: data[key] for key in CREATE_FIELDS}})
 
 

@@ -219,8 +219,15 @@ class FormantBackend:
         if agent_id < 1:
             raise NotFound(f"Agent {agent_id} not found.", param="agent_id")
         now = self._now()
+        return self.add_batch_call(self.draft_batch_call(self.next_batch_id(), agent_id, name, recipients, plan, now))
+
+    def next_batch_id(self) -> int:
         self._last_id += 1
-        batch_id = self._last_id
+        return self._last_id
+
+    def draft_batch_call(self, batch_id: int, agent_id: int, name: str, recipients: list[Recipient], plan: Plan, now: float) -> BatchCall:
+        """The batch created at ``now``, its calls planned, not yet in the namespace: a pure function of its
+        inputs (so the planning of a large CSV can run in a worker thread); ``add_batch_call`` commits it."""
         calls = self._plan_calls(batch_id, recipients, plan, now + self._durations(plan)[0])
         batch = BatchCall(
             id=batch_id,
@@ -233,6 +240,9 @@ class FormantBackend:
             ends_at=max(call.attempts[-1].end for call in calls),
         )
         record(batch, "pending", now)
+        return batch
+
+    def add_batch_call(self, batch: BatchCall) -> BatchCall:
         self.batches[batch.id] = batch
         return batch
 

@@ -60,6 +60,7 @@ TIMESTAMPS = ("in_progress", "finalizing", "completed", "failed", "expired", "ca
 
 def batch_object(batch: Batch, now: float, fields: frozenset[str]) -> dict[str, Any]:
     model = batch.model
+    output_file_id, error_file_id = batch.result_file_ids()
     data: dict[str, Any] = {
         "id": batch.id,
         "object": "batch",
@@ -69,8 +70,8 @@ def batch_object(batch: Batch, now: float, fields: frozenset[str]) -> dict[str, 
         "input_file_id": batch.input_file_id,
         "completion_window": batch.completion_window,
         "status": batch.state,
-        "output_file_id": batch.output_file_id,
-        "error_file_id": batch.error_file_id,
+        "output_file_id": output_file_id,
+        "error_file_id": error_file_id,
         "created_at": int(batch.created_at),
         "expires_at": int(batch.expires_at),
         "request_counts": batch.request_counts(now),

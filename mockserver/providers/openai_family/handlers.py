@@ -8,10 +8,32 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from ...core.errors import InvalidRequest
-from ..base import Call, Handler, json_response
+from ..base import Call, Handler, json_response, off_loop
 from .dialect import Dialect, batch_object, file_object
-from .models import OpenAIBatchBackend
+from .models import Batch, File, OpenAIBatchBackend
 from .scenarios import plan_for
+
+
+async def built(files: list[File]) -> None:
+    """Result files about to be shown or sent, built first (a large one in a worker thread)."""
+    for file in files:
+        if not file.built:
+            batch = file.batch
+            await off_loop(len(batch.lines) * 100 if batch else 0, lambda f=file: f.content)
+
+
+async def counted(batches: list[Batch]) -> None:
+    """The usage of finished batches about to be shown, counted first (a large batch in a worker thread)."""
+    for batch in batches:
+        if batch.has_results and batch.cached_usage is None:
+            await off_loop(len(batch.lines) * 20, lambda b=batch: b.usage)
+
+
+async def input_parsed(backend: OpenAIBatchBackend, file_id: str, endpoint: str) -> None:
+    """A large input file validated in a worker thread before create_batch (which then finds it parsed)."""
+    file = backend.files.get(file_id)
+    if file is not None and file.purpose == "batch" and file.built:
+        await off_loop(len(file.content), backend.parse_input, file_id, endpoint)
 
 
 def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, Handler]:
@@ -38,10 +60,13 @@ def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, H
         return json_response(file_object(file, dialect.file_fields))
 
     async def retrieve_file(call: Call) -> Response:
-        return json_response(file_object(call.backend.retrieve_file(call.path_params["file_id"]), dialect.file_fields))
+        file = call.backend.retrieve_file(call.path_params["file_id"])
+        await built([file])
+        return json_response(file_object(file, dialect.file_fields))
 
     async def download_file(call: Call) -> Response:
         file = call.backend.download_file(call.path_params["file_id"])
+        await built([file])
         return Response(file.content, media_type="application/octet-stream")
 
     async def delete_file(call: Call) -> Response:
@@ -52,15 +77,18 @@ def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, H
         files, has_more = call.backend.list_files(
             purpose=call.query("purpose"), limit=call.query("limit", 10_000), order=call.query("order", "desc"), after=call.query("after")
         )
+        await built(files)
         return json_response(list_json([file_object(f, dialect.file_fields) for f in files], has_more))
 
     async def create_batch(call: Call) -> Response:
         body = call.body
         backend: OpenAIBatchBackend = call.backend
         name, asked = call.scenario((call.body.get("metadata") or {}).get("mock_scenario"))
+        endpoint = dialect.normalise_endpoint(body["endpoint"])
+        await input_parsed(backend, body["input_file_id"], endpoint)
         batch = backend.create_batch(
             input_file_id=body["input_file_id"],
-            endpoint=dialect.normalise_endpoint(body["endpoint"]),
+            endpoint=endpoint,
             completion_window=body["completion_window"],
             metadata=body.get("metadata"),
             plan=plan_for(name, backend.default_plan(), call.engine.scenarios, explicit=asked),
@@ -69,15 +97,20 @@ def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, H
         return json_response(batch_json(call, batch))
 
     async def retrieve_batch(call: Call) -> Response:
-        return json_response(batch_json(call, call.backend.retrieve_batch(call.path_params["batch_id"])))
+        batch = call.backend.retrieve_batch(call.path_params["batch_id"])
+        await counted([batch])
+        return json_response(batch_json(call, batch))
 
     async def list_batches(call: Call) -> Response:
         statuses = dialect.status_filter(call) if dialect.status_filter else None
         batches, has_more = call.backend.list_batches(after=call.query("after"), limit=call.query("limit", 20), statuses=statuses)
+        await counted(batches)
         return json_response(list_json([batch_json(call, b) for b in batches], has_more))
 
     async def cancel_batch(call: Call) -> Response:
-        data = batch_json(call, call.backend.cancel_batch(call.path_params["batch_id"]))
+        batch = call.backend.cancel_batch(call.path_params["batch_id"])
+        await counted([batch])
+        data = batch_json(call, batch)
         return json_response(dialect.cancel_body(data) if dialect.cancel_body else data)
 
     table: dict[str, Handler] = {

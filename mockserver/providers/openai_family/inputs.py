@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
+
+# orjson reads integers beyond 64 bits as floats where the standard library keeps them exact
+_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 @dataclass(frozen=True)
@@ -45,11 +51,12 @@ def validate_input(content: bytes, endpoint: str, max_requests: int, max_errors:
     seen: set[str] = set()
     model: str | None = None
     want = _normalise(endpoint)
+    loads = json.loads if _LONG_NUMBER.search(text) else _fast_loads
     for n, raw in raw_lines:
         if len(errors) >= max_errors:
             break
         try:
-            item = json.loads(raw)
+            item = loads(raw)
         except ValueError:
             errors.append(LineError("invalid_json_line", "This line is not parseable as valid JSON.", n))
             continue
@@ -86,3 +93,11 @@ def validate_input(content: bytes, endpoint: str, max_requests: int, max_errors:
                 continue
         lines.append(InputLine(custom_id, body))
     return (lines, []) if not errors else ([], errors)
+
+
+def _fast_loads(raw: str) -> Any:
+    """json.loads, faster: orjson for what it reads the same way; the rest (NaN, lone surrogates ...) as before."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)

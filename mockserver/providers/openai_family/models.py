@@ -1,14 +1,22 @@
-"""Files and batches of one namespace, and the verbs the spec's operations call. No HTTP here."""
+"""Files and batches of one namespace, and the verbs the spec's operations call. No HTTP here.
+
+Reads are pure: a batch's state is computed from its timestamps when it is read (lifecycle replay), and its
+result files (output and error) have ids derived from the seed and the batch id when the batch is created.
+They appear in the file listing as soon as the batch has finished, whoever looked, and their content is
+built on first use (download or metadata), never on a batch read or a batch list.
+"""
 
 from __future__ import annotations
 
-
-import functools
+import bisect
 import json
 import math
 import random
+import string
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from ...core.engine import Engine
 from ...core.errors import InvalidRequest, NotFound
@@ -16,20 +24,56 @@ from ...core.lifecycle import IllegalTransition, record
 from .inputs import InputLine, LineError, validate_input
 from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
 from ...core.outcomes import digest
-from .results import failure_body, success_body, usage_of
+from .results import failure_body, line_usage, success_body
 
 BATCH_FILE_TTL = 30 * 86_400  # files with purpose=batch expire after 30 days
+_BASE62 = string.ascii_letters + string.digits
 
 
-@dataclass
+def _row_json(row: dict[str, Any]) -> bytes:
+    """One line of a result file: compact JSON by orjson (ten times the standard library's speed on a 41 MB
+    output); what orjson refuses (an integer beyond 64 bits echoed from a request) by the standard library."""
+    try:
+        return orjson.dumps(row)
+    except TypeError:
+        return json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def derived_id(prefix: str, *parts: object, length: int = 24) -> str:
+    """An id fixed by ``parts`` (seed, batch id, role): drawn from no stream, so minting it shifts no other id."""
+    number = int(digest(*parts), 16)
+    chars = []
+    for _ in range(length):
+        number, rest = divmod(number, 62)
+        chars.append(_BASE62[rest])
+    return prefix + "".join(chars)
+
+
+@dataclass(slots=True)
 class File:
     id: str
     filename: str
     purpose: str
-    content: bytes
+    stored: bytes | None  # None: a result file whose content is built on first use
     created_at: float
-    seq: int
+    seq: float  # order among the namespace's files at the same created_at
     expires_at: float | None = None
+    batch: Batch | None = None  # the batch a result file belongs to
+    role: str | None = None  # "output" or "error" for a result file
+
+    @property
+    def content(self) -> bytes:
+        if self.stored is None:
+            self.stored = b"" if self.batch is None else self.batch.result_content(self.role or "output")
+        return self.stored
+
+    @content.setter
+    def content(self, value: bytes) -> None:
+        self.stored = value
+
+    @property
+    def built(self) -> bool:
+        return self.stored is not None
 
     @property
     def bytes(self) -> int:
@@ -52,8 +96,25 @@ class BatchPlan:
     cancel_race: bool = False
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class BatchContext:
+    """What every batch of a namespace shares: the seed and file prefix its result ids derive from."""
+
+    seed: int | None
+    file_prefix: str
+    embedding_dimensions: int
+
+
+NO_FAILURES: tuple[int, ...] = ()
+NO_ERRORS: tuple[LineError, ...] = ()
+NO_EXTRA: dict[str, Any] = {}  # shared by the batches with no provider extras (never written to)
+
+
+@dataclass(slots=True)
 class Batch:
+    """One batch: what it was created with, and the moments its states were entered. Compact (slots, shared
+    parsed lines and plans, no per-batch failure table when no line fails) so idle batches stay cheap."""
+
     id: str
     endpoint: str
     input_file_id: str
@@ -63,29 +124,48 @@ class Batch:
     expires_at: float
     seq: int
     lines: list[InputLine]
-    validation_errors: list[LineError]
-    failed_before: list[int]  # failed_before[i] = failed lines among the first i
+    validation_errors: list[LineError] | tuple[LineError, ...]
+    failures: tuple[int, ...]  # indexes of the lines that fail, ascending
+    context: BatchContext
+    model: str | None = None  # the model the lines ask for (validation makes it one per batch)
     state: str = "validating"
     entered_at: float = 0.0
     moments: dict[str, float] = field(default_factory=dict)
     done_when_stopped: int | None = None
-    output_file_id: str | None = None
-    error_file_id: str | None = None
-    usage: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # result file content given by a fixture instead of the generated one: role -> bytes
+    given_results: dict[str, bytes] | None = None
+    cached_usage: dict[str, Any] | None = None
+    cached_ids: tuple[str, str] | None = None
+
+    @property
+    def result_ids(self) -> tuple[str, str]:
+        """The ids of the output and error files: a function of the seed and the batch id alone, so they are
+        fixed from creation (derived on first need rather than stored, to keep idle batches small)."""
+        if self.cached_ids is None:
+            seed, prefix = self.context.seed, self.context.file_prefix
+            self.cached_ids = (derived_id(prefix, seed, self.id, "output"), derived_id(prefix, seed, self.id, "error"))
+        return self.cached_ids
+
+    @property
+    def output_id(self) -> str:
+        return self.result_ids[0]
+
+    @property
+    def error_id(self) -> str:
+        return self.result_ids[1]
 
     @property
     def created_at(self) -> float:
         return self.moments["validating"]
 
-    @functools.cached_property
-    def model(self) -> str | None:
-        """The model the lines ask for (validation makes it one per batch)."""
-        return next((line.body["model"] for line in self.lines if isinstance(line.body.get("model"), str)), None)
-
     @property
     def total(self) -> int:
         return 0 if self.state in ("validating", "failed") or "in_progress" not in self.moments else len(self.lines)
+
+    def failed_among(self, done: int) -> int:
+        """Failed lines among the first ``done``."""
+        return bisect.bisect_left(self.failures, done) if self.failures else 0
 
     def done(self, now: float) -> int:
         """Lines processed so far: grows during in_progress, then freezes."""
@@ -108,16 +188,113 @@ class Batch:
 
     def request_counts(self, now: float) -> dict[str, int]:
         done = self.done(now)
-        failed = self.failed_before[done] if self.failed_before else 0
+        failed = self.failed_among(done)
         return {"total": self.total, "completed": done - failed, "failed": failed}
 
     def timestamp(self, state: str) -> int | None:
         at = self.moments.get(state)
         return None if at is None else int(at)
 
+    # -- results: what a finished batch produced, computed from the batch alone -------------------------
+
+    @property
+    def has_results(self) -> bool:
+        return self.state in TERMINAL and self.state != "failed"
+
+    def _result_roles(self) -> tuple[bool, bool]:
+        """(has an output file, has an error file), from the counts alone."""
+        given = self.given_results or {}
+        if not self.has_results or "in_progress" not in self.moments:
+            return bool(given.get("output")), bool(given.get("error"))
+        done = self.done(self.entered_at)
+        failed = self.failed_among(done)
+        return (bool(given.get("output")) or done - failed > 0), (bool(given.get("error")) or failed > 0 or done < len(self.lines))
+
+    def result_file_ids(self) -> tuple[str | None, str | None]:
+        """(output_file_id, error_file_id) as the batch object shows them: set once it has finished with results."""
+        if not self.has_results:
+            return None, None
+        has_output, has_error = self._result_roles()
+        output_id, error_id = self.result_ids
+        return (output_id if has_output else None), (error_id if has_error else None)
+
+    @property
+    def output_file_id(self) -> str | None:
+        return self.result_file_ids()[0]
+
+    @property
+    def error_file_id(self) -> str | None:
+        return self.result_file_ids()[1]
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """Tokens of the lines that succeeded (a finished batch with results only); counted once, without
+        building the result bodies."""
+        if not self.has_results:
+            return None
+        if self.cached_usage is None:
+            tokens_in = tokens_out = 0
+            if "in_progress" in self.moments:
+                done = self.done(self.entered_at)
+                failures = set(self.failures[: self.failed_among(done)])
+                for index in range(done):
+                    if index not in failures:
+                        i, o = line_usage(self.endpoint, self.lines[index])
+                        tokens_in, tokens_out = tokens_in + i, tokens_out + o
+            self.cached_usage = {
+                "input_tokens": tokens_in,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": tokens_out,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": tokens_in + tokens_out,
+            }
+        return self.cached_usage
+
+    def result_content(self, role: str) -> bytes:
+        """The JSONL of the output or error file, built from the batch (the same bytes whenever it is built)."""
+        if self.given_results and role in self.given_results:
+            return self.given_results[role]
+        at = self.entered_at
+        done = self.done(at)
+        reason = {"expired": "batch_expired", "cancelled": "batch_cancelled"}.get(self.state)
+        created = int(at)
+        dims = self.context.embedding_dimensions
+        rows: list[bytes] = []
+        failures = set(self.failures)
+        started = "in_progress" in self.moments
+        for index, line in enumerate(self.lines if started else []):
+            undone = index >= done
+            failed = not undone and index in failures
+            if (role == "output") == (undone or failed):
+                continue
+            key = digest(self.id, index)
+            row: dict[str, Any] = {"id": f"batch_req_{key[:32]}", "custom_id": line.custom_id}
+            if undone:
+                row["response"] = None
+                row["error"] = {
+                    "code": reason or "batch_expired",
+                    "message": "This request could not be executed before the completion window expired."
+                    if reason != "batch_cancelled"
+                    else "This request was not executed because the batch was cancelled.",
+                }
+            elif failed:
+                status, body = failure_body(key)
+                row["response"] = {"status_code": status, "request_id": key[32:64], "body": body}
+                row["error"] = None
+            else:
+                body = success_body(self.endpoint, line, key, created, dims)
+                row["response"] = {"status_code": 200, "request_id": key[32:64], "body": body}
+                row["error"] = None
+            rows.append(_row_json(row))
+        return b"\n".join(rows) + b"\n" if rows else b""
+
 
 class OpenAIBatchBackend:
-    """One namespace's files and batches. Verbs are named after the specs' operationIds."""
+    """One namespace's files and batches. Verbs are named after the specs' operationIds.
+
+    Batches are kept in creation order (``_order``), so a page of the list costs O(page) and ``after`` is
+    found in O(log n); ``_next_due`` is the earliest moment any batch changes state by itself, so the verbs
+    that need every batch up to date (file listing, status filters) skip the walk while nothing is due."""
 
     def __init__(self, engine: Engine, cancel_event: str = "cancel", file_prefix: str = "file-", batch_prefix: str = "batch_") -> None:
         self.engine = engine
@@ -126,7 +303,12 @@ class OpenAIBatchBackend:
         self.batch_prefix = batch_prefix
         self.files: dict[str, File] = {}
         self.batches: dict[str, Batch] = {}
+        self._order: list[Batch] = []
         self._seq = 0
+        self._next_due = math.inf
+        self._parsed: dict[tuple[str, str, int, int], tuple[list[InputLine], list[LineError], str | None]] = {}
+        self._plans: tuple[Any, BatchPlan] | None = None
+        self._context = BatchContext(engine.settings.seed, file_prefix, engine.settings.embedding_dimensions)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -139,6 +321,9 @@ class OpenAIBatchBackend:
 
     def _file(self, file_id: str) -> File:
         file = self.files.get(file_id)
+        if file is None:
+            self.settle()  # a result file of a batch that has finished since anyone looked
+            file = self.files.get(file_id)
         if file is None:
             raise NotFound(f"No such File object: {file_id}", param="file_id")
         return file
@@ -155,13 +340,35 @@ class OpenAIBatchBackend:
             id=file_id or self.engine.ids.new(self.file_prefix),
             filename=filename,
             purpose=purpose,
-            content=content,
+            stored=content,
             created_at=created_at,
             seq=self._next_seq(),
             expires_at=created_at + BATCH_FILE_TTL if purpose == "batch" else None,
         )
         self.files[file.id] = file
         return file
+
+    def _schedule(self, batch: Batch) -> None:
+        """Note when ``batch`` next changes state by itself (after a create, a cancel, a fixture)."""
+        moment = BATCH_LIFECYCLE.next_moment(batch)
+        if moment is not None and moment < self._next_due:
+            self._next_due = moment
+
+    def settle(self, now: float | None = None) -> None:
+        """Bring every batch up to ``now`` (a walk only if some batch is due): their states are then current
+        and the result files of those that finished are listed."""
+        now = self._now() if now is None else now
+        if now < self._next_due:
+            return
+        next_due = math.inf
+        for batch in self._order:
+            if batch.state in TERMINAL:
+                continue
+            BATCH_LIFECYCLE.advance(batch, now, self._enter)
+            moment = BATCH_LIFECYCLE.next_moment(batch) if batch.state not in TERMINAL else None
+            if moment is not None and moment < next_due:
+                next_due = moment
+        self._next_due = next_due
 
     # -- files -------------------------------------------------------------------------------------
 
@@ -187,15 +394,31 @@ class OpenAIBatchBackend:
     def delete_file(self, file_id: str) -> File:
         file = self._file(file_id)
         del self.files[file_id]
+        for key in [key for key in self._parsed if key[0] == file_id]:
+            del self._parsed[key]
         return file
 
     def list_files(self, purpose: str | None = None, limit: int = 10_000, order: str = "desc", after: str | None = None) -> tuple[list[File], bool]:
-        files = sorted(self.files.values(), key=lambda f: f.seq, reverse=(order == "desc"))
+        self.settle()
+        files = sorted(self.files.values(), key=lambda f: (f.created_at, f.seq), reverse=(order == "desc"))
         if purpose:
             files = [f for f in files if f.purpose == purpose]
         return _page(files, after, limit)
 
     # -- batches -----------------------------------------------------------------------------------
+
+    def parse_input(self, file_id: str, endpoint: str) -> tuple[list[InputLine], list[LineError], str | None]:
+        """The validated lines of an input file for ``endpoint`` (and the model they ask for), parsed once per
+        file: every batch made from the file shares them. Safe to call off the event loop (pure, cached)."""
+        limits = self.engine.settings.limits
+        key = (file_id, endpoint, limits.max_batch_requests, limits.max_errors_listed)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            file = self.files[file_id]
+            lines, errors = validate_input(file.content, endpoint, limits.max_batch_requests, limits.max_errors_listed)
+            model = next((line.body["model"] for line in lines if isinstance(line.body.get("model"), str)), None)
+            parsed = self._parsed[key] = (lines, errors, model)
+        return parsed
 
     def create_batch(
         self,
@@ -212,50 +435,86 @@ class OpenAIBatchBackend:
         if file.purpose != "batch":
             raise InvalidRequest(f"File {input_file_id} has purpose {file.purpose!r}; a batch input file must have purpose 'batch'.", param="input_file_id")
         settings = self.engine.settings
-        lines, errors = validate_input(file.content, endpoint, settings.limits.max_batch_requests, settings.limits.max_errors_listed)
+        lines, errors, model = self.parse_input(input_file_id, endpoint)
         now = self._now()
         plan = plan or self.default_plan()
         if plan.validation_error and not errors:
             errors = [LineError(plan.validation_error, "Enqueued token limit reached for this model (simulated by the mock scenario).")]
-            lines = []
+            lines, model = [], None
         batch_id = self.engine.ids.new(self.batch_prefix)
-        rng = random.Random(digest(settings.seed, batch_id))
-        failed_before = [0]
-        for _ in lines:
-            failed_before.append(failed_before[-1] + (1 if rng.random() < plan.line_failure_rate else 0))
-        batch = Batch(
-            id=batch_id,
-            endpoint=endpoint,
-            input_file_id=input_file_id,
-            completion_window=completion_window,
-            metadata=metadata,
-            plan=plan,
-            expires_at=now + settings.durations.expiry_window,
-            seq=self._next_seq(),
-            lines=lines,
-            validation_errors=errors,
-            failed_before=failed_before,
-            extra=dict(extra or {}),
+        failures = NO_FAILURES
+        if plan.line_failure_rate > 0 and lines:
+            rng = random.Random(digest(settings.seed, batch_id))
+            failures = tuple(i for i in range(len(lines)) if rng.random() < plan.line_failure_rate)
+        batch = self._new_batch(
+            batch_id, endpoint, input_file_id, completion_window, metadata, plan, now + settings.durations.expiry_window,
+            lines, errors, failures, model, extra,
         )
         self._enter(batch, "validating", now)
-        self.batches[batch.id] = batch
+        self._register(batch, min(now + plan.validating, batch.expires_at))  # its next moment, known without a search
         return batch
 
+    def _new_batch(
+        self, batch_id: str, endpoint: str, input_file_id: str, completion_window: str, metadata: dict[str, str] | None,
+        plan: BatchPlan, expires_at: float, lines: list[InputLine], errors: list[LineError], failures: tuple[int, ...],
+        model: str | None, extra: dict[str, Any] | None,
+    ) -> Batch:
+        settings = self.engine.settings
+        context = self._context
+        if context.seed != settings.seed or context.embedding_dimensions != settings.embedding_dimensions:
+            context = self._context = BatchContext(settings.seed, self.file_prefix, settings.embedding_dimensions)
+        return Batch(
+            id=batch_id, endpoint=endpoint, input_file_id=input_file_id, completion_window=completion_window,
+            metadata=metadata, plan=plan, expires_at=expires_at, seq=self._next_seq(), lines=lines,
+            validation_errors=errors or NO_ERRORS, failures=failures, context=context,
+            model=model, extra=dict(extra) if extra else NO_EXTRA,
+        )
+
+    def _register(self, batch: Batch, due: float | None = None) -> None:
+        self.batches[batch.id] = batch
+        self._order.append(batch)
+        if due is None:
+            self._schedule(batch)
+        elif due < self._next_due:
+            self._next_due = due
+
     def default_plan(self) -> BatchPlan:
-        d = self.engine.settings.durations
-        return BatchPlan(d.validating, d.in_progress, d.finalizing, d.cancelling, self.engine.settings.line_failure_rate)
+        settings = self.engine.settings
+        key = (settings.durations, settings.line_failure_rate)
+        if self._plans is None or self._plans[0][0] is not key[0] or self._plans[0][1] != key[1]:  # shared while the settings stay
+            d = settings.durations
+            self._plans = (key, BatchPlan(d.validating, d.in_progress, d.finalizing, d.cancelling, settings.line_failure_rate))
+        return self._plans[1]
 
     def retrieve_batch(self, batch_id: str) -> Batch:
         return self._batch(batch_id)
 
     def list_batches(self, after: str | None = None, limit: int = 20, statuses: set[str] | None = None) -> tuple[list[Batch], bool]:
+        """Newest first. Without a status filter a page costs O(page): only its batches are brought up to date."""
         now = self._now()
-        batches = sorted(self.batches.values(), key=lambda b: b.seq, reverse=True)
-        for batch in batches:
-            BATCH_LIFECYCLE.advance(batch, now, self._enter)
+        start = len(self._order) - 1
+        if after:
+            anchor = self.batches.get(after)
+            if anchor is None:
+                return [], False
+            start = bisect.bisect_left(self._order, anchor.seq, key=lambda b: b.seq) - 1
         if statuses:
-            batches = [b for b in batches if b.state in statuses]
-        return _page(batches, after, limit)
+            self.settle(now)
+            if after and self.batches[after].state not in statuses:
+                return [], False
+        page: list[Batch] = []
+        index = start
+        while index >= 0 and len(page) <= limit:
+            batch = self._order[index]
+            index -= 1
+            if statuses:
+                if batch.state not in statuses:
+                    continue
+            else:
+                BATCH_LIFECYCLE.advance(batch, now, self._enter)
+            page.append(batch)
+        has_more = len(page) > limit
+        return page[:limit], has_more
 
     def cancel_batch(self, batch_id: str) -> Batch:
         batch = self._batch(batch_id)
@@ -265,6 +524,7 @@ class OpenAIBatchBackend:
             BATCH_LIFECYCLE.fire(batch, self.cancel_event, self._now(), self._enter)
         except IllegalTransition:
             raise InvalidRequest(f"Cannot cancel a batch with status '{batch.state}'.", param="batch_id") from None
+        self._schedule(batch)
         return batch
 
     def batch_output(self, batch_id: str) -> tuple[File | None, Batch]:
@@ -274,9 +534,9 @@ class OpenAIBatchBackend:
 
     def all_batches(self) -> list[Batch]:
         now = self._now()
-        for batch in self.batches.values():
+        for batch in self._order:
             BATCH_LIFECYCLE.advance(batch, now, self._enter)
-        return list(self.batches.values())
+        return list(self._order)
 
     # -- lifecycle side effects ------------------------------------------------------------------
 
@@ -287,54 +547,18 @@ class OpenAIBatchBackend:
             batch.done_when_stopped = None  # a cancel that lost the race: every line ran
         record(batch, state, at)
         if state in TERMINAL and state != "failed":
-            self._write_results(batch, at)
+            self._list_results(batch, at)
 
-    def _write_results(self, batch: Batch, at: float) -> None:
-        done = batch.done(at)
-        reason = {"expired": "batch_expired", "cancelled": "batch_cancelled"}.get(batch.state)
-        created = int(at)
-        dims = self.engine.settings.embedding_dimensions
-        out: list[str] = []
-        err: list[str] = []
-        tokens_in = tokens_out = 0
-        started = "in_progress" in batch.moments
-        for index, line in enumerate(batch.lines if started else []):
-            key = digest(batch.id, index)
-            record: dict[str, Any] = {"id": f"batch_req_{key[:32]}", "custom_id": line.custom_id}
-            if index >= done:
-                record["response"] = None
-                record["error"] = {
-                    "code": reason or "batch_expired",
-                    "message": "This request could not be executed before the completion window expired."
-                    if reason != "batch_cancelled"
-                    else "This request was not executed because the batch was cancelled.",
-                }
-                err.append(json.dumps(record))
-                continue
-            failed = batch.failed_before[index + 1] > batch.failed_before[index]
-            if failed:
-                status, body = failure_body(key)
-                record["response"] = {"status_code": status, "request_id": key[32:64], "body": body}
-                record["error"] = None
-                err.append(json.dumps(record))
-            else:
-                body = success_body(batch.endpoint, line, key, created, dims)
-                i, o = usage_of(body)
-                tokens_in, tokens_out = tokens_in + i, tokens_out + o
-                record["response"] = {"status_code": 200, "request_id": key[32:64], "body": body}
-                record["error"] = None
-                out.append(json.dumps(record))
-        if out:
-            batch.output_file_id = self._add_file(f"{batch.id}_output.jsonl", "batch_output", ("\n".join(out) + "\n").encode(), at).id
-        if err:
-            batch.error_file_id = self._add_file(f"{batch.id}_error.jsonl", "batch_output", ("\n".join(err) + "\n").encode(), at).id
-        batch.usage = {
-            "input_tokens": tokens_in,
-            "input_tokens_details": {"cached_tokens": 0},
-            "output_tokens": tokens_out,
-            "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": tokens_in + tokens_out,
-        }
+    def _list_results(self, batch: Batch, at: float) -> None:
+        """The batch's result files join the file listing (their ids were fixed at creation; their content is
+        built on first use). Ordered by the moment the batch finished, then just after the batch itself."""
+        has_output, has_error = batch._result_roles()
+        for present, file_id, role, offset in ((has_output, batch.output_id, "output", 0.25), (has_error, batch.error_id, "error", 0.5)):
+            if present and file_id not in self.files:
+                self.files[file_id] = File(
+                    id=file_id, filename=f"{batch.id}_{role}.jsonl", purpose="batch_output", stored=None,
+                    created_at=at, seq=batch.seq + offset, batch=batch, role=role,
+                )
 
     # -- fixtures: state preloaded from a file (mockserver.fixtures) -------------------------------------
 
@@ -420,23 +644,21 @@ class OpenAIBatchBackend:
             failing = {i for i in range(len(lines)) if rng.random() < plan.line_failure_rate}
         else:
             failing = set(rng.sample(range(done), failed))
-        failed_before = [0]
-        for index in range(len(lines)):
-            failed_before.append(failed_before[-1] + (index in failing))
+        failures = tuple(sorted(failing))
         moments = self._fixture_moments(path, plan, data.get("created_at"), done, len(lines))
         created = moments[0]
-        batch = Batch(
-            id=batch_id, endpoint=endpoint, input_file_id=input_file_id, completion_window=str(data.get("completion_window", "24h")),
-            metadata=data.get("metadata"), plan=plan,
-            expires_at=float(data.get("expires_at", created + self.engine.settings.durations.expiry_window)),
-            seq=self._next_seq(), lines=lines, validation_errors=errors, failed_before=failed_before, extra=dict(data.get("extra") or {}),
+        model = next((line.body["model"] for line in lines if isinstance(line.body.get("model"), str)), None)
+        batch = self._new_batch(
+            batch_id, endpoint, input_file_id, str(data.get("completion_window", "24h")), data.get("metadata"), plan,
+            float(data.get("expires_at", created + self.engine.settings.durations.expiry_window)),
+            lines, errors, failures, model, data.get("extra"),
         )
+        self._fixture_results(batch, data, status)
         for state, at in zip(path, moments):
             if state in ("expired", "cancelling", "cancelled") or (state == "in_progress" and counts and math.isinf(plan.in_progress)):
                 batch.done_when_stopped = done  # what ran before it stopped
             self._enter(batch, state, at)
-        self._fixture_files(batch, data, status)
-        self.batches[batch.id] = batch
+        self._register(batch)
         return batch
 
     def _fixture_input(self, data: dict[str, Any], endpoint: str, batch_id: str, total: int) -> tuple[list[InputLine], list[LineError], str]:
@@ -498,18 +720,16 @@ class OpenAIBatchBackend:
             moments.append(moments[-1] + step)
         return moments
 
-    def _fixture_files(self, batch: Batch, data: dict[str, Any], status: str) -> None:
-        for key, attr, suffix in (("output_lines", "output_file_id", "output"), ("error_lines", "error_file_id", "error")):
+    @staticmethod
+    def _fixture_results(batch: Batch, data: dict[str, Any], status: str) -> None:
+        """``output_lines`` / ``error_lines``: the content of the result files instead of the generated one."""
+        for key, role in (("output_lines", "output"), ("error_lines", "error")):
             if key not in data:
                 continue
             if status not in ("completed", "expired", "cancelled"):
                 raise ValueError(f"batch: '{key}' needs a status with results (completed, expired or cancelled), not {status!r}")
             content = "".join(json.dumps(record) + "\n" for record in data[key]).encode()
-            file_id = getattr(batch, attr)
-            if file_id is not None:
-                self.files[file_id].content = content
-            elif content:
-                setattr(batch, attr, self._add_file(f"{batch.id}_{suffix}.jsonl", "batch_output", content, batch.entered_at).id)
+            batch.given_results = {**(batch.given_results or {}), role: content}
 
 
 BATCH_FIXTURE_KEYS = (

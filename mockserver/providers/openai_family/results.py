@@ -151,3 +151,17 @@ def usage_of(body: dict[str, Any]) -> tuple[int, int]:
         int(usage.get("prompt_tokens", usage.get("input_tokens", 0))),
         int(usage.get("completion_tokens", usage.get("output_tokens", 0))),
     )
+
+
+_ANY_KEY = "0" * 64  # a reply's length does not depend on its key (the key shows as 8 hex digits)
+
+
+def line_usage(endpoint: str, line: InputLine) -> tuple[int, int]:
+    """``usage_of(success_body(endpoint, line, ...))`` without building the body (no reply text, no vector):
+    what a batch's usage adds up without writing its output file. A test holds the two equal."""
+    kind = endpoint.rstrip("/").split("/v1/")[-1].lstrip("/")
+    if kind == "embeddings":
+        raw = line.body.get("input", "")
+        inputs = raw if isinstance(raw, list) else [raw]
+        return sum(_tokens(str(item)) for item in inputs), 0
+    return _tokens(_prompt_text(line.body)), _tokens(_reply(line, _ANY_KEY))

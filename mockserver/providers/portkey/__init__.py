@@ -12,7 +12,7 @@ from ...core.settings import Settings
 from ..base import Call, Provider, check_key, retry_after_headers
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.errors import OPENAI_TYPES, respond
-from ..openai_family.handlers import build_handlers
+from ..openai_family.handlers import build_handlers, built
 from ..openai_family.models import OpenAIBatchBackend
 
 ROUTING_HEADERS = ("x-portkey-virtual-key", "x-portkey-provider", "x-portkey-config")
@@ -47,6 +47,7 @@ async def get_batch_output(call: Call) -> Response:
     backend: OpenAIBatchBackend = call.backend
     file, batch = backend.batch_output(call.path_params["batch_id"])
     if file is not None:
+        await built([file])
         return Response(file.content, media_type="application/octet-stream")
     if batch.state == "failed":
         # the gateway answers the batch's errors with 200 when there is no output file (GW-PK getBatchOutput.ts)
