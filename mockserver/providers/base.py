@@ -167,6 +167,19 @@ def retry_after_headers(retry_after: float, now: float) -> dict[str, str]:
     return {"Retry-After": str(max(1, math.ceil(retry_after))), "retry-after-ms": str(max(1, round(retry_after * 1000)))}
 
 
+@dataclass(frozen=True)
+class View:
+    """How the dashboard shows a provider's jobs (``providers/<name>/view.py``; state side, no HTTP).
+
+    ``rows(backend, now)``: one summary per batch (id, kind, label, status, created, timeline, planned,
+    progress, counts); ``detail(backend, batch_id, seed)``: one batch with its parts, or None. Reads are pure,
+    so a view may bring lifecycles up to date; it never draws an id.
+    """
+
+    rows: Callable[[Any, float], list[dict[str, Any]]]
+    detail: Callable[[Any, str, int], dict[str, Any] | None]
+
+
 @dataclass
 class Provider:
     name: str
@@ -183,4 +196,6 @@ class Provider:
     decorate: Callable[[Call | None, Response], None] | None = None
     # the headers a rate-limited (429) answer carries: (seconds to wait, now) -> headers
     retry_headers: Callable[[float, float], dict[str, str]] = retry_after_headers
+    # what the dashboard shows of this provider's jobs (None: not shown)
+    view: View | None = None
     summary: str = ""

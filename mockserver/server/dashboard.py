@@ -49,7 +49,7 @@ def dashboard_routes(engine: Engine, providers: dict[str, Provider]) -> list[Rou
     """The dashboard's routes, relative to the admin mount (/_mock)."""
     page_html = _asset("index.html")
     assets = {name: _asset(name) for name in STATIC}
-    model = ReadModel(engine)
+    model = ReadModel(engine, providers)
 
     async def page(request: Request) -> Response:
         return Response(page_html, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)

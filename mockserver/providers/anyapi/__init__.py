@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from ...core.errors import MockError
 from ...core.settings import Settings
-from ..base import Provider, bearer_token, check_key
+from ..base import Provider, View, bearer_token, check_key
+from ..openai_family import view
 from ..openai_family.dialect import Dialect, request_id_header
 from ..openai_family.errors import respond
 from ..openai_family.handlers import build_handlers
@@ -66,5 +67,6 @@ PROVIDER = Provider(
     authenticate=authenticate,
     render_error=render_error,
     decorate=request_id_header,
+    view=View(view.rows, view.detail),
     summary="AnyAPI batches and files (OpenAI-compatible)",
 )

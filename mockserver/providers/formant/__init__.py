@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from ...core.settings import Settings
 from ...core.timefmt import iso
-from ..base import Call, Provider, bearer_token, check_key
+from ..base import Call, Provider, View, bearer_token, check_key
+from . import view
 from .errors import render_error
 from .handlers import HANDLERS
 from .models import RATE_LIMIT, RATE_WINDOW, FormantBackend
@@ -55,5 +56,6 @@ PROVIDER = Provider(
     render_error=render_error,
     decorate=decorate,
     retry_headers=retry_headers,
+    view=View(view.rows, view.detail),
     summary="FormantAI Voice batch calls: CSV campaigns, their status and metrics",
 )

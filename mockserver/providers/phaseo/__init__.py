@@ -11,7 +11,8 @@ from starlette.responses import Response
 from ...core.errors import InvalidRequest, MockError, NotImplementedYet
 from ...core.settings import Settings
 from ...core.timefmt import iso_or_none
-from ..base import Call, Provider, bearer_token, check_key, json_response
+from ..base import Call, Provider, View, bearer_token, check_key, json_response
+from ..openai_family import view
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.handlers import build_handlers
 from ..openai_family.models import Batch
@@ -168,5 +169,6 @@ PROVIDER = Provider(
     render_error=render_error,
     guard=guard,
     decorate=request_id_header,
+    view=View(view.rows, view.detail),
     summary="Phaseo AI Stats gateway batches and files (extended batch object)",
 )

@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from ...core.errors import InvalidRequest, MockError, NotFound
 from ...core.settings import Settings
-from ..base import Call, Provider, check_key, retry_after_headers
+from ..base import Call, Provider, View, check_key, retry_after_headers
+from ..openai_family import view
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.errors import OPENAI_TYPES, respond
 from ..openai_family.handlers import build_handlers, built
@@ -93,5 +94,6 @@ PROVIDER = Provider(
     render_error=render_error,
     decorate=decorate,
     retry_headers=retry_headers,
+    view=View(view.rows, view.detail),
     summary="Portkey gateway batches and files (x-portkey-* auth, /output)",
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 
 from ...core.settings import Settings
-from ..base import Provider, bearer_token, check_key
+from ..base import Provider, View, bearer_token, check_key
+from . import view
 from .errors import render_error
 from .handlers import HANDLERS
 from .models import RetellBackend
@@ -25,5 +26,6 @@ PROVIDER = Provider(
     make_backend=RetellBackend,
     authenticate=authenticate,
     render_error=render_error,
+    view=View(view.rows, view.detail),
     summary="Retell AI batch tests: test-case definitions, batch test jobs and their test runs",
 )

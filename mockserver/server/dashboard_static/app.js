@@ -268,7 +268,6 @@
     box.append(kv([["endpoint", d.endpoint], ["model", d.model], ["scenario", d.scenario], ["metadata", d.metadata], ["expires", iso(d.expires_at)],
       ["usage", d.usage], ["webhook", d.webhook === null ? undefined : d.webhook]]));
     if (d.errors.length) box.append(el("h3", { text: "validation errors" }), el("pre", { class: "json", text: d.errors.map((e) => JSON.stringify(e)).join("\n") }));
-    if (d.results_pending) box.append(el("p", { class: "note", "data-testid": "results-pending", text: "The results below are what this batch will write: its real output and error files (and their ids) are made when a client next reads the batch." }));
     const files = el("div", { class: "files" });
     files.append(filePanel("input", d.files.input, "the input file was deleted"));
     files.append(filePanel("output", d.files.output, "no output yet"));
