@@ -52,6 +52,12 @@ class Settings:
     response_validation: str = "warn"
     # Phaseo documents its batch routes as "mounted but temporarily disabled": "working" | "not_implemented"
     phaseo_mode: str = "working"
+    # Phaseo's batch `status` words: "documented" (queued, processing, completed, failed, cancelled, expired, as
+    # its docs list them) or "upstream" (the OpenAI words of the upstream batch object: validating, in_progress ...)
+    phaseo_status: str = "documented"
+    # FormantAI's metrics success_rate: "percent_of_recipients" (100 * success_count / recipients, the guide's
+    # 84.0 = 420 of 500) or "fraction_of_processed" (success_count / total_processed in [0, 1], the seed's scale)
+    formant_success_rate: str = "percent_of_recipients"
 
     def keys_for(self, provider: str) -> tuple[str, ...]:
         return self.api_keys.get(provider, ())
@@ -112,6 +118,10 @@ def validate_settings(settings: Settings, source: str = "settings") -> None:
         raise ConfigError(f"{source}: 'response_validation' must be off, warn or strict")
     if settings.phaseo_mode not in ("working", "not_implemented"):
         raise ConfigError(f"{source}: 'phaseo_mode' must be working or not_implemented")
+    if settings.phaseo_status not in ("documented", "upstream"):
+        raise ConfigError(f"{source}: 'phaseo_status' must be documented or upstream")
+    if settings.formant_success_rate not in ("percent_of_recipients", "fraction_of_processed"):
+        raise ConfigError(f"{source}: 'formant_success_rate' must be percent_of_recipients or fraction_of_processed")
     if not 0.0 <= settings.line_failure_rate <= 1.0:
         raise ConfigError(f"{source}: 'line_failure_rate' must be between 0 and 1")
     if not math.isfinite(settings.clock_speed) or not 0 <= settings.clock_speed <= 1_000_000:

@@ -165,7 +165,9 @@ class OpenAIBatchBackend:
 
     # -- files -------------------------------------------------------------------------------------
 
-    def create_file(self, filename: str, purpose: str, content: bytes) -> File:
+    def create_file(self, filename: str, purpose: str, content: bytes, expires_after: int | None = None) -> File:
+        """``expires_after``: seconds after creation the file expires (OpenAI's ``expires_after`` with anchor
+        ``created_at``); None keeps the default (30 days for ``batch`` files, never for the others)."""
         limits = self.engine.settings.limits
         if len(content) > limits.max_file_bytes:
             raise InvalidRequest(f"File is too large: {len(content)} bytes; the maximum is {limits.max_file_bytes} bytes.", param="file")
@@ -176,7 +178,10 @@ class OpenAIBatchBackend:
                 raise InvalidRequest(
                     f"Batch input files must be at most {limits.max_batch_file_bytes} bytes; this one is {len(content)} bytes.", param="file"
                 )
-        return self._add_file(filename, purpose, content, self._now())
+        file = self._add_file(filename, purpose, content, self._now())
+        if expires_after is not None:
+            file.expires_at = file.created_at + expires_after
+        return file
 
     def retrieve_file(self, file_id: str) -> File:
         return self._file(file_id)
@@ -240,6 +245,14 @@ class OpenAIBatchBackend:
         self._enter(batch, "validating", now)
         self.batches[batch.id] = batch
         return batch
+
+    def _expire_outputs(self, batch: Batch) -> None:
+        """``output_expires_after`` (kept in ``batch.extra``): the output and error files expire that many seconds
+        after they are created (OpenAI's BatchFileExpirationAfter, anchor ``created_at``)."""
+        seconds = (batch.extra.get("output_expires_after") or {}).get("seconds")
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if seconds is not None and file_id in self.files:
+                self.files[file_id].expires_at = self.files[file_id].created_at + seconds
 
     def default_plan(self) -> BatchPlan:
         d = self.engine.settings.durations
@@ -314,20 +327,21 @@ class OpenAIBatchBackend:
             failed = batch.failed_before[index + 1] > batch.failed_before[index]
             if failed:
                 status, body = failure_body(key)
-                record["response"] = {"status_code": status, "request_id": key[32:64], "body": body}
+                record["response"] = {"status_code": status, "request_id": "req_" + key[32:64], "body": body}
                 record["error"] = None
                 err.append(json.dumps(record))
             else:
                 body = success_body(batch.endpoint, line, key, created, dims)
                 i, o = usage_of(body)
                 tokens_in, tokens_out = tokens_in + i, tokens_out + o
-                record["response"] = {"status_code": 200, "request_id": key[32:64], "body": body}
+                record["response"] = {"status_code": 200, "request_id": "req_" + key[32:64], "body": body}
                 record["error"] = None
                 out.append(json.dumps(record))
         if out:
             batch.output_file_id = self._add_file(f"{batch.id}_output.jsonl", "batch_output", ("\n".join(out) + "\n").encode(), at).id
         if err:
             batch.error_file_id = self._add_file(f"{batch.id}_error.jsonl", "batch_output", ("\n".join(err) + "\n").encode(), at).id
+        self._expire_outputs(batch)
         batch.usage = {
             "input_tokens": tokens_in,
             "input_tokens_details": {"cached_tokens": 0},
