@@ -196,8 +196,8 @@ class OpenAIBatchBackend:
 
     def list_files(self, purpose: str | None = None, limit: int = 10_000, order: str = "desc", after: str | None = None) -> tuple[list[File], bool]:
         files = sorted(self.files.values(), key=lambda f: f.seq, reverse=(order == "desc"))
-        if purpose:
-            files = [f for f in files if f.purpose == purpose]
+        if purpose:  # the cursor keeps its place whatever its own purpose (it is an object id, as OpenAI's)
+            files = [f for f in files if f.purpose == purpose or f.id == after]
         return _page(files, after, limit)
 
     # -- batches -----------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ class OpenAIBatchBackend:
         for batch in batches:
             BATCH_LIFECYCLE.advance(batch, now, self._enter)
         if statuses:
-            batches = [b for b in batches if b.state in statuses]
+            batches = [b for b in batches if b.state in statuses or b.id == after]
         return _page(batches, after, limit)
 
     def cancel_batch(self, batch_id: str) -> Batch:
