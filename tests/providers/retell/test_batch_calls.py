@@ -189,3 +189,24 @@ def test_batch_call_fixture_runs_from_its_creation(server: LiveServer) -> None:
     assert min(c.start_timestamp for c in calls) == created_ms
     with pytest.raises(ValueError, match="batch_call"):
         backend.load_fixture("batch_call", {"from_number": FROM, "tasks": []})
+
+
+def test_batch_call_from_a_fixture_file(tmp_path: Any, server: LiveServer) -> None:
+    from mockserver.fixtures import check_fixtures, load_fixture_file, seeder
+
+    path = tmp_path / "calls.yaml"
+    path.write_text(
+        "fixtures:\n"
+        "  - provider: retell\n"
+        "    kind: batch_call\n"
+        "    data: {batch_call_id: batch_call_from_file, from_number: '+14157774444', tasks: [{to_number: '+12137774445'}]}\n"
+    )
+    server.engine.seeders.append(seeder(check_fixtures(load_fixture_file(path), server.engine)))
+    try:
+        client = Retell(api_key="another-key", base_url=server.base_url("retell"), max_retries=0)
+        (call,) = of_batch(client, "batch_call_from_file").items
+        assert call.call_status == "registered"  # loaded now: dialled at once, then on with the clock
+        server.engine.clock.advance(STEP)
+        assert client.call.retrieve(call.call_id).call_status in ("ended", "not_connected", "error")
+    finally:
+        server.engine.seeders.pop()
