@@ -148,6 +148,7 @@ PROFILE = Profile(
     refusals={
         "createBatchTest": ((422,), "unknown test_case_definition_ids: Retell's 422 'Cannot find requested asset under given api key.'"),
         "createBatchCall": ((400,), "numbers not in E.164, an empty task list, call_time_window rules (start < end, 0..1440, IANA timezone), reserved_concurrency >= the concurrency limit"),
+        "listCalls": ((400,), "a filter_criteria key the fake does not evaluate (README: Retell AI batch calls)"),
         "getCall": ((422,), "a call id the target never issued: Retell's 422 'Cannot find requested asset under given api key.'"),
     },
 )
