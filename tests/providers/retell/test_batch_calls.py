@@ -210,3 +210,19 @@ def test_batch_call_from_a_fixture_file(tmp_path: Any, server: LiveServer) -> No
         assert client.call.retrieve(call.call_id).call_status in ("ended", "not_connected", "error")
     finally:
         server.engine.seeders.pop()
+
+
+def test_scenario_file_keys_for_batch_calls(tmp_path: Any, client: Retell, server: LiveServer) -> None:
+    from mockserver.documents import DocumentError
+    from mockserver.scenarios import load_scenario_file
+
+    path = tmp_path / "calls.yaml"
+    path.write_text("scenarios:\n  small_account:\n    call_outcomes: {not_connected: 1}\n    concurrency: 1\n")
+    server.engine.scenarios.update(load_scenario_file(path).scenarios)
+    batch = client.batch_call.create_batch_call(from_number=FROM, tasks=tasks(3), extra_headers={"X-Mock-Scenario": "small_account"})
+    assert len(of_batch(client, batch.batch_call_id).items) == 1  # one line: one call at a time
+    server.engine.clock.advance(3 * STEP)
+    assert {c.call_status for c in of_batch(client, batch.batch_call_id).items} == {"not_connected"}
+    path.write_text("scenarios:\n  typo:\n    call_outcomes: {answered: 1}\n")
+    with pytest.raises(DocumentError, match="ended, not_connected, error"):
+        load_scenario_file(path)
