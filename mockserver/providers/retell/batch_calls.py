@@ -25,7 +25,7 @@ from ...core.engine import Engine
 from ...core.errors import InvalidRequest, Unprocessable
 from ...core.lifecycle import record
 from ...core.outcomes import digest, fraction
-from .lifecycle import CALL_LIFECYCLE
+from .lifecycle import CALL_LIFECYCLE, CALL_RESULTS
 from .scenarios import CallPlan
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -268,6 +268,23 @@ class BatchCalls:
             page = matching[ids.index(pagination_key) + 1 :] if pagination_key in ids else []
         page = page[skip:]
         return page[:limit], len(page) > limit, len(matching)
+
+    # -- admin ----------------------------------------------------------------------------------------
+
+    def all_batch_calls(self) -> list[BatchCall]:
+        now = self.engine.now()
+        for call in self.calls.values():
+            self._advance(call, now)
+        return list(self.batches.values())
+
+    def describe(self, batch: BatchCall) -> dict[str, Any]:
+        """The admin API's row. Retell has no batch-call status; ``status`` here is ours: ``scheduled`` (nothing
+        dialled yet), ``in_progress``, ``complete`` (every call ended)."""
+        states = [call.state for call in batch.calls]
+        finished = sum(1 for state in states if state in CALL_RESULTS)
+        status = "complete" if finished == len(states) else ("scheduled" if all(s == "queued" for s in states) else "in_progress")
+        counts = {f"{outcome}_count": states.count(outcome) for outcome in sorted(CALL_RESULTS)}
+        return {"id": batch.id, "kind": "batch_call", "status": status, "created": int(batch.created), "total": len(states), **counts}
 
     def load_fixture(self, data: dict[str, Any], plan: CallPlan, now: float) -> BatchCall:
         """A ``batch_call`` fixture: a create-batch-call body, optionally with its ``batch_call_id`` and the

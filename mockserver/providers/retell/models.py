@@ -311,13 +311,15 @@ class RetellBackend:
 
     # -- admin and fixtures ------------------------------------------------------------------------
 
-    def all_batches(self) -> list[BatchTest]:
+    def all_batches(self) -> list[BatchTest | BatchCall]:
         now = self._now()
         for batch in self.batches.values():
             self._advance(batch, now)
-        return list(self.batches.values())
+        return [*self.batches.values(), *self.batch_calls.all_batch_calls()]
 
-    def describe(self, batch: BatchTest) -> dict[str, Any]:
+    def describe(self, batch: BatchTest | BatchCall) -> dict[str, Any]:
+        if isinstance(batch, BatchCall):
+            return self.batch_calls.describe(batch)
         return {"id": batch.id, "status": batch.state, "created": int(batch.created), "total": len(batch.runs), **batch.counts()}
 
     def load_fixture(self, kind: str, data: dict[str, Any]) -> None:

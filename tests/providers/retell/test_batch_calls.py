@@ -226,3 +226,14 @@ def test_scenario_file_keys_for_batch_calls(tmp_path: Any, client: Retell, serve
     path.write_text("scenarios:\n  typo:\n    call_outcomes: {answered: 1}\n")
     with pytest.raises(DocumentError, match="ended, not_connected, error"):
         load_scenario_file(path)
+
+
+def test_admin_lists_batch_calls_with_their_progress(client: Retell, server: LiveServer) -> None:
+    import httpx
+
+    batch = client.batch_call.create_batch_call(from_number=FROM, tasks=tasks(3), extra_headers={"X-Mock-Scenario": "all_pass"})
+    (row,) = [r for r in httpx.get(server.url + "/_mock/batches", params={"provider": "retell"}).json()["data"] if r["id"] == batch.batch_call_id]
+    assert (row["kind"], row["status"], row["total"], row["ended_count"]) == ("batch_call", "in_progress", 3, 0)
+    server.engine.clock.advance(STEP)
+    (row,) = [r for r in httpx.get(server.url + "/_mock/batches", params={"provider": "retell"}).json()["data"] if r["id"] == batch.batch_call_id]
+    assert (row["status"], row["ended_count"]) == ("complete", 3)
