@@ -18,7 +18,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         from .config.settings import PROVIDER_NAMES
 
         changes["api_keys"] = {name: tuple(args.api_key) for name in PROVIDER_NAMES}
-    for flag, field in (("seed", "seed"), ("clock_speed", "clock_speed"), ("phaseo_mode", "phaseo_mode"), ("response_validation", "response_validation")):
+    for flag, field in (("seed", "seed"), ("clock_speed", "clock_speed"), ("phaseo_mode", "phaseo_mode"), ("phaseo_status", "phaseo_status"),
+                        ("formant_success_rate", "formant_success_rate"), ("response_validation", "response_validation")):
         value = getattr(args, flag, None)
         if value is not None:
             changes[field] = value
@@ -56,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed for ids and simulated outcomes (default 0)")
     p.add_argument("--clock-speed", type=float, help="simulated seconds per real second (default 1; 0 freezes the clock)")
     p.add_argument("--phaseo-mode", choices=["working", "not_implemented"], help="Phaseo answers normally, or 501 as its docs say today")
+    p.add_argument("--phaseo-status", choices=["documented", "upstream"], help="Phaseo batch status words: its docs' (default) or the OpenAI upstream's")
+    p.add_argument(
+        "--formant-success-rate", choices=["percent_of_recipients", "fraction_of_processed"],
+        help="FormantAI metrics success_rate: percent of recipients (default, the guide's) or fraction of processed calls (the seed's scale)",
+    )
     p.add_argument("--response-validation", choices=["off", "warn", "strict"], help="check every response against its spec (default warn)")
     p.add_argument("--scenarios", action="append", default=[], metavar="FILE", help="a scenario file: scenarios, the default scenario, faults (repeatable)")
     p.add_argument("--fixtures", action="append", default=[], metavar="FILE", help="a fixture file, preloaded at start and on reset (repeatable)")

@@ -15,6 +15,8 @@ Schema (every key optional)::
         outcomes: {pass, fail, error}    # Retell run outcomes, as weights
         outcomes: {success, not_success, failed, busy, no_answer, unreachable, socket_failure}  # FormantAI
         max_attempts: <int >= 1>         # FormantAI call attempts
+        call_outcomes: {ended, not_connected, error}  # Retell batch calls, as weights
+        concurrency: <int >= 1>          # Retell concurrent-call limit (default 20)
     faults: [<fault>, ...]               # see mockserver.faults
 
 A scenario is stored in ``engine.scenarios`` flat (durations lifted to the top, outcome weights normalised
@@ -37,7 +39,11 @@ OUTCOMES = {
     "Retell": ("pass", "fail", "error"),
     "FormantAI": ("success", "not_success", "failed", "busy", "no_answer", "unreachable", "socket_failure"),
 }
-SCENARIO_KEYS = ("description", "durations", "line_failure_rate", "validation_error", "cancel_race", "outcomes", "max_attempts")
+SCENARIO_KEYS = (
+    "description", "durations", "line_failure_rate", "validation_error", "cancel_race", "outcomes", "max_attempts",
+    "call_outcomes", "concurrency",
+)
+RETELL_CALL_OUTCOMES = ("ended", "not_connected", "error")
 FILE_KEYS = ("default", "scenarios", "faults")
 
 # each provider's module of built-in scenarios (a provider still being written may not have one yet)
@@ -84,18 +90,20 @@ def parse_scenario(doc: Document, key: Key, value: Any) -> dict[str, Any]:
             if not isinstance(item, bool):
                 raise doc.error(here, "true or false", item)
             flat[name] = item
-        elif name == "max_attempts":
+        elif name in ("max_attempts", "concurrency"):
             flat[name] = integer(doc, here, item, 1)
+        elif name == "call_outcomes":
+            flat[name] = _outcomes(doc, here, item, {"Retell batch calls": RETELL_CALL_OUTCOMES})
         elif name == "outcomes":
             flat[name] = _outcomes(doc, here, item)
     return flat
 
 
-def _outcomes(doc: Document, key: Key, value: Any) -> dict[str, float]:
+def _outcomes(doc: Document, key: Key, value: Any, families: dict[str, tuple[str, ...]] = OUTCOMES) -> dict[str, float]:
     weights = mapping(doc, key, value)
-    family = next((names for names in OUTCOMES.values() if weights and set(weights) <= set(names)), None)
+    family = next((names for names in families.values() if weights and set(weights) <= set(names)), None)
     if family is None:
-        expected = "; ".join(f"{provider}: {', '.join(names)}" for provider, names in OUTCOMES.items())
+        expected = "; ".join(f"{provider}: {', '.join(names)}" for provider, names in families.items())
         raise doc.error(key, f"outcome weights of one provider ({expected})", sorted(weights))
     shares = {name: number(doc, (*key, name), weights.get(name, 0)) for name in family}
     total = sum(shares.values())

@@ -63,6 +63,10 @@ def validate_settings(settings: Settings, source: str = "settings") -> None:
         raise ConfigError(f"{source}: 'response_validation' must be off, warn or strict")
     if settings.phaseo_mode not in ("working", "not_implemented"):
         raise ConfigError(f"{source}: 'phaseo_mode' must be working or not_implemented")
+    if settings.phaseo_status not in ("documented", "upstream"):
+        raise ConfigError(f"{source}: 'phaseo_status' must be documented or upstream")
+    if settings.formant_success_rate not in ("percent_of_recipients", "fraction_of_processed"):
+        raise ConfigError(f"{source}: 'formant_success_rate' must be percent_of_recipients or fraction_of_processed")
     if not 0.0 <= settings.line_failure_rate <= 1.0:
         raise ConfigError(f"{source}: 'line_failure_rate' must be between 0 and 1")
     if not math.isfinite(settings.clock_speed) or not 0 <= settings.clock_speed <= 1_000_000:

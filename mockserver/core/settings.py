@@ -46,6 +46,12 @@ class Settings:
     response_validation: str = "warn"
     # Phaseo documents its batch routes as "mounted but temporarily disabled": "working" | "not_implemented"
     phaseo_mode: str = "working"
+    # Phaseo's batch `status` words: "documented" (queued, processing, completed, failed, cancelled, expired, as
+    # its docs list them) or "upstream" (the OpenAI words of the upstream batch object: validating, in_progress ...)
+    phaseo_status: str = "documented"
+    # FormantAI's metrics success_rate: "percent_of_recipients" (100 * success_count / recipients, the guide's
+    # 84.0 = 420 of 500) or "fraction_of_processed" (success_count / total_processed in [0, 1], the seed's scale)
+    formant_success_rate: str = "percent_of_recipients"
 
     def keys_for(self, provider: str) -> tuple[str, ...]:
         return self.api_keys.get(provider, ())

@@ -31,6 +31,8 @@ def test_config_file_sets_nested_values(tmp_path: Path) -> None:
         ("embedding_dimensions: 0\n", "'embedding_dimensions' must be >= 1"),
         ("clock_speed: .nan\n", "'clock_speed' must be a finite number"),
         ("limits:\n  max_batch_requests: 0\n", "'limits.max_batch_requests' must be >= 1"),
+        ("phaseo_status: openai\n", "'phaseo_status' must be documented or upstream"),
+        ("formant_success_rate: percent\n", "'formant_success_rate' must be percent_of_recipients or fraction_of_processed"),
     ],
 )
 def test_bad_config_names_the_file_and_the_key(tmp_path: Path, text: str, needle: str) -> None:

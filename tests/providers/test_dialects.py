@@ -57,6 +57,11 @@ def test_portkey_needs_its_own_headers_not_a_bearer(client: TestClient) -> None:
     assert r.status_code == 400 and r.json()["message"] == "Either x-portkey-config or x-portkey-provider header is required"
     r = client.get("/portkey/v1/batches", headers={"x-portkey-api-key": "k", "x-portkey-provider": "openai"})
     assert r.status_code == 200 and r.headers["x-portkey-trace-id"]
+    # the AI gateway's login (portkey.ai/docs/aigw): the Portkey key as a bearer, with x-portkey-provider
+    r = client.get("/portkey/v1/batches", headers={"Authorization": "Bearer pk-aigw", "x-portkey-provider": "@openai-prod"})
+    assert r.status_code == 200
+    r = client.get("/portkey/v1/batches", headers={"Authorization": "Bearer pk-aigw"})
+    assert r.status_code == 400 and r.json()["message"] == "Either x-portkey-config or x-portkey-provider header is required"
 
 
 def test_portkey_output_before_completion_and_for_a_failed_batch(client: TestClient) -> None:
@@ -77,7 +82,8 @@ def test_phaseo_extended_object_and_status_filter(client: TestClient) -> None:
     created = client.post(
         "/phaseo/v1/batches", headers=AUTH["phaseo"], json={"input_file_id": file["id"], "endpoint": "chat/completions", "completion_window": "24h", **body}
     ).json()
-    assert created["endpoint"] == "/v1/chat/completions" and created["session_id"] == "s-1"
+    assert created["endpoint"] == "chat/completions" and created["session_id"] == "s-1"  # echoed as given, as the docs' example
+    assert created["status"] == "queued"  # the docs' status words
     assert created["webhook"] == {"url": "https://example.test/hook", "events": ["batch.completed"], "has_secret": True}
     assert "secret" not in created["webhook"] and "whsec_x" not in str(created)
     assert created["lifecycle_status"] == "pending" and created["billing"]["billed"] is False
@@ -109,7 +115,7 @@ def test_bad_input_gets_the_providers_envelope_and_the_server_keeps_serving(clie
     cases = [
         client.post(f"{p}/batches", headers={**h, "content-type": "application/json"}, content=b"{not json"),
         client.post(f"{p}/batches", headers={**h, "content-type": "text/plain"}, content=b"hello"),
-        client.post(f"{p}/batches", headers=h, json={"input_file_id": "f", "endpoint": "/v1/chat/completions"}),
+        client.post(f"{p}/batches", headers=h, json={"input_file_id": "f", "completion_window": "24h"}),
         client.post(f"{p}/batches", headers=h, json={"input_file_id": "f", "endpoint": "/v1/chat/completions", "completion_window": "24h", "colour": "red"}),
         client.post(f"{p}/batches", headers=h, json={"input_file_id": "f", "endpoint": "/v1/chat/completions", "completion_window": "24h", "metadata": {"k" * 65: "v"}}),
         client.post(f"{p}/batches", headers=h, json={"input_file_id": "f", "endpoint": "/v1/chat/completions", "completion_window": "24h", "metadata": {"k": "v" * 513}}),

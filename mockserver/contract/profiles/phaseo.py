@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-from . import Profile, bearer
-from ._openai import BATCH_PAGES, CANCEL_REFUSALS, FILE_PAGES, LIFECYCLE, batch_resource, cancel_batch, create_batch, file_resource
+import dataclasses
+
+from . import Lifecycle, Profile, bearer
+from ._openai import BATCH_PAGES, CANCEL_REFUSALS, FILE_PAGES, STATE_TIMESTAMPS, batch_resource, cancel_batch, create_batch, file_resource
+
+# Phaseo's documented status words (seed 004: queued, processing, completed, failed, cancelled, expired; cancelling
+# is the upstream's word); the fake sends these by default (settings.phaseo_status "documented")
+DOCUMENTED_LIFECYCLE = Lifecycle(
+    initial=frozenset({"queued"}),
+    edges=frozenset(
+        {
+            ("queued", "processing"), ("queued", "failed"), ("queued", "expired"), ("processing", "completed"),
+            ("processing", "expired"), ("queued", "cancelling"), ("processing", "cancelling"),
+            ("cancelling", "cancelled"), ("cancelling", "completed"),
+        }
+    ),
+    terminal=frozenset({"failed", "completed", "expired", "cancelled"}),
+)
+DOCUMENTED_TIMESTAMPS = {
+    **{k: v for k, v in STATE_TIMESTAMPS.items() if k not in ("validating", "in_progress", "finalizing")},
+    "queued": "created_at", "processing": "in_progress_at",
+}
+BATCH = dataclasses.replace(batch_resource(DOCUMENTED_LIFECYCLE), state_timestamps=DOCUMENTED_TIMESTAMPS)
 
 PROFILE = Profile(
     name="phaseo",
     spec="phaseo",
     key_env=("PHASEO_API_KEY", "AI_STATS_API_KEY"),
     auth=bearer,
-    resources=(batch_resource(LIFECYCLE), file_resource(list_op=True)),
+    resources=(BATCH, file_resource(list_op=True)),
     # Phaseo documents only limit (and a status filter); the vendored spec adds OpenAI's `after` cursor
     pagination=(BATCH_PAGES, FILE_PAGES),
     create=create_batch,

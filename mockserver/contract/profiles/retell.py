@@ -21,6 +21,13 @@ RUN_LIFECYCLE = Lifecycle(
     terminal=frozenset({"pass", "fail", "error"}),
 )
 
+# a call of a batch call (SDK call_status); "queued" tasks are not calls yet and are never observed
+CALL_LIFECYCLE = Lifecycle(
+    initial=frozenset({"registered"}),
+    edges=frozenset({("registered", "ongoing"), ("ongoing", "ended"), ("registered", "not_connected"), ("registered", "error")}),
+    terminal=frozenset({"ended", "not_connected", "error"}),
+)
+
 
 def batch_counts(batch: dict[str, Any]) -> list[str]:
     """pass + fail + error never exceed total, and add up to it once the batch is complete."""
@@ -103,6 +110,15 @@ PROFILE = Profile(
             monotonic=("user_modified_timestamp",),
         ),
         Resource(
+            name="call",
+            id_field="call_id",
+            views=(View("getCall"), View("listCalls", many=True, items="items")),
+            retrieve=("getCall", "call_id"),
+            status="call_status",
+            lifecycle=CALL_LIFECYCLE,
+            stable=("call_id", "batch_call_id", "from_number", "to_number", "start_timestamp"),
+        ),
+        Resource(
             name="test_case_definition",
             id_field="test_case_definition_id",
             views=(View("createTestCaseDefinition"), View("getTestCaseDefinition"), View("updateTestCaseDefinition"),
@@ -125,6 +141,14 @@ PROFILE = Profile(
     query_samples={"listBatchTests": list_query, "listTestCaseDefinitions": list_query},
     # the LLM the batch tests run against; the fake accepts any id
     context_env={"llm_id": ("RETELL_LLM_ID", "llm_mockserver_contract")},
-    write_warning="creates a test-case definition and a one-case batch test per flow; batch tests cannot be cancelled",
-    refusals={"createBatchTest": ((422,), "unknown test_case_definition_ids: Retell's 422 'Cannot find requested asset under given api key.'")},
+    write_warning=(
+        "creates a test-case definition and a one-case batch test per flow; batch tests cannot be cancelled; "
+        "the fuzzing phase also sends invalid create-batch-call bodies, which a real account would turn into phone calls if it accepted one"
+    ),
+    refusals={
+        "createBatchTest": ((422,), "unknown test_case_definition_ids: Retell's 422 'Cannot find requested asset under given api key.'"),
+        "createBatchCall": ((400,), "numbers not in E.164, an empty task list, call_time_window rules (start < end, 0..1440, IANA timezone), reserved_concurrency >= the concurrency limit"),
+        "listCalls": ((400,), "a filter_criteria key the fake does not evaluate (README: Retell AI batch calls)"),
+        "getCall": ((422,), "a call id the target never issued: Retell's 422 'Cannot find requested asset under given api key.'"),
+    },
 )

@@ -121,10 +121,11 @@ class BatchCall:
     def finished(self) -> float | None:
         return self.moments.get("completed", self.moments.get("failed"))
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self, success_rate: str = "percent_of_recipients") -> dict[str, Any]:
         """Every count is the number of calls in that state now; ``total_processed`` counts the calls with a
-        final outcome; ``success_rate`` = success_count / total_processed in [0, 1]; the average duration is
-        over the connected (``completed``) calls, in simulated seconds."""
+        final outcome; ``success_rate`` is 100 * success_count / recipients (``percent_of_recipients``, the
+        guide's convention) or success_count / total_processed in [0, 1] (``fraction_of_processed``); the
+        average duration is over the connected (``completed``) calls, in simulated seconds."""
         if self.metrics_override is not None:
             return dict(self.metrics_override)
         counts = {state: 0 for state in (*FINAL_STATES, "in_progress", "pending_retry", "queued")}
@@ -143,7 +144,9 @@ class BatchCall:
             "pending_retry_count": counts["pending_retry"],
             "socket_failure_count": counts["socket_failure"],
             "success_count": success,
-            "success_rate": success / processed if processed else 0.0,
+            "success_rate": (round(100 * success / len(self.calls), 2) if self.calls else 0.0)
+            if success_rate == "percent_of_recipients"
+            else (success / processed if processed else 0.0),
             "total_processed": processed,
             "unreachable_count": counts["unreachable"],
         }
@@ -261,7 +264,7 @@ class FormantBackend:
         return self._batch(batch_id)
 
     def get_batch_call_metrics(self, batch_id: int) -> dict[str, Any]:
-        return self._batch(batch_id).metrics()
+        return self._batch(batch_id).metrics(self.engine.settings.formant_success_rate)
 
     def rate_limit(self) -> tuple[int, int, float]:
         """Count one request in the current fixed window: (limit, remaining, when the window resets)."""

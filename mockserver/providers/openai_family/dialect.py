@@ -43,6 +43,8 @@ class Dialect:
     # list filter: query value -> set of internal states (Phaseo's ?status=)
     status_filter: Callable[[Call], set[str] | None] | None = None
     normalise_endpoint: Callable[[str], str] = field(default=lambda endpoint: endpoint)
+    # the window of a create request that names none (Phaseo documents completion_window as optional)
+    default_completion_window: str = "24h"
 
     def make_backend(self, engine: Engine) -> OpenAIBatchBackend:
         return OpenAIBatchBackend(engine, cancel_event=self.cancel_event)

@@ -56,7 +56,8 @@ def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, H
             raise InvalidRequest("'file' must be a file upload (multipart/form-data).", param="file")
         content = await upload.read()
         backend: OpenAIBatchBackend = call.backend
-        file = backend.create_file(upload.filename or "upload", call.body["purpose"], content)
+        seconds = call.body.get("expires_after[seconds]")  # the openai SDK's multipart form of expires_after
+        file = backend.create_file(upload.filename or "upload", call.body["purpose"], content, expires_after=seconds)
         return json_response(file_object(file, dialect.file_fields))
 
     async def retrieve_file(call: Call) -> Response:
@@ -89,10 +90,13 @@ def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, H
         batch = backend.create_batch(
             input_file_id=body["input_file_id"],
             endpoint=endpoint,
-            completion_window=body["completion_window"],
+            completion_window=body.get("completion_window") or dialect.default_completion_window,
             metadata=body.get("metadata"),
             plan=plan_for(name, backend.default_plan(), call.engine.scenarios, explicit=asked),
-            extra=dialect.create_extras(call),
+            extra={
+                **dialect.create_extras(call),
+                **({"output_expires_after": body["output_expires_after"]} if body.get("output_expires_after") else {}),
+            },
         )
         return json_response(batch_json(call, batch))
 

@@ -279,11 +279,11 @@ class Batch:
                 }
             elif failed:
                 status, body = failure_body(key)
-                row["response"] = {"status_code": status, "request_id": key[32:64], "body": body}
+                row["response"] = {"status_code": status, "request_id": "req_" + key[32:64], "body": body}
                 row["error"] = None
             else:
                 body = success_body(self.endpoint, line, key, created, dims)
-                row["response"] = {"status_code": 200, "request_id": key[32:64], "body": body}
+                row["response"] = {"status_code": 200, "request_id": "req_" + key[32:64], "body": body}
                 row["error"] = None
             rows.append(_row_json(row))
         return b"\n".join(rows) + b"\n" if rows else b""
@@ -372,7 +372,9 @@ class OpenAIBatchBackend:
 
     # -- files -------------------------------------------------------------------------------------
 
-    def create_file(self, filename: str, purpose: str, content: bytes) -> File:
+    def create_file(self, filename: str, purpose: str, content: bytes, expires_after: int | None = None) -> File:
+        """``expires_after``: seconds after creation the file expires (OpenAI's ``expires_after`` with anchor
+        ``created_at``); None keeps the default (30 days for ``batch`` files, never for the others)."""
         limits = self.engine.settings.limits
         if len(content) > limits.max_file_bytes:
             raise InvalidRequest(f"File is too large: {len(content)} bytes; the maximum is {limits.max_file_bytes} bytes.", param="file")
@@ -383,7 +385,10 @@ class OpenAIBatchBackend:
                 raise InvalidRequest(
                     f"Batch input files must be at most {limits.max_batch_file_bytes} bytes; this one is {len(content)} bytes.", param="file"
                 )
-        return self._add_file(filename, purpose, content, self._now())
+        file = self._add_file(filename, purpose, content, self._now())
+        if expires_after is not None:
+            file.expires_at = file.created_at + expires_after
+        return file
 
     def retrieve_file(self, file_id: str) -> File:
         return self._file(file_id)
@@ -401,8 +406,8 @@ class OpenAIBatchBackend:
     def list_files(self, purpose: str | None = None, limit: int = 10_000, order: str = "desc", after: str | None = None) -> tuple[list[File], bool]:
         self.settle()
         files = sorted(self.files.values(), key=lambda f: (f.created_at, f.seq), reverse=(order == "desc"))
-        if purpose:
-            files = [f for f in files if f.purpose == purpose]
+        if purpose:  # the cursor keeps its place whatever its own purpose (it is an object id, as OpenAI's)
+            files = [f for f in files if f.purpose == purpose or f.id == after]
         return _page(files, after, limit)
 
     # -- batches -----------------------------------------------------------------------------------
@@ -478,6 +483,14 @@ class OpenAIBatchBackend:
         elif due < self._next_due:
             self._next_due = due
 
+    def _expire_outputs(self, batch: Batch) -> None:
+        """``output_expires_after`` (kept in ``batch.extra``): the output and error files expire that many seconds
+        after they are created (OpenAI's BatchFileExpirationAfter, anchor ``created_at``)."""
+        seconds = (batch.extra.get("output_expires_after") or {}).get("seconds")
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if seconds is not None and file_id in self.files:
+                self.files[file_id].expires_at = self.files[file_id].created_at + seconds
+
     def default_plan(self) -> BatchPlan:
         settings = self.engine.settings
         key = (settings.durations, settings.line_failure_rate)
@@ -499,9 +512,7 @@ class OpenAIBatchBackend:
                 return [], False
             start = bisect.bisect_left(self._order, anchor.seq, key=lambda b: b.seq) - 1
         if statuses:
-            self.settle(now)
-            if after and self.batches[after].state not in statuses:
-                return [], False
+            self.settle(now)  # the cursor keeps its place whatever its own status
         page: list[Batch] = []
         index = start
         while index >= 0 and len(page) <= limit:
@@ -559,6 +570,7 @@ class OpenAIBatchBackend:
                     id=file_id, filename=f"{batch.id}_{role}.jsonl", purpose="batch_output", stored=None,
                     created_at=at, seq=batch.seq + offset, batch=batch, role=role,
                 )
+        self._expire_outputs(batch)
 
     # -- fixtures: state preloaded from a file (mockserver.fixtures) -------------------------------------
 

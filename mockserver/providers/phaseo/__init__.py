@@ -46,6 +46,14 @@ LIFECYCLE_STATUS = {
     "failed": "failed", "cancelling": "running", "cancelled": "cancelled", "expired": "expired",
 }
 
+# `status` as Phaseo's docs word it: "Common lifecycle states include queued, processing, completed, failed,
+# cancelled, and expired" (seed 004, /endpoint/batches-status); cancelling has no documented word and keeps
+# the upstream's. settings.phaseo_status "upstream" sends the OpenAI words instead.
+DOCUMENTED_STATUS = {
+    "validating": "queued", "in_progress": "processing", "finalizing": "processing", "completed": "completed",
+    "failed": "failed", "cancelling": "cancelling", "cancelled": "cancelled", "expired": "expired",
+}
+
 NANOS_PER_INPUT_TOKEN, NANOS_PER_OUTPUT_TOKEN = 75, 300  # a mock price: $0.075 / $0.30 per million tokens
 
 
@@ -78,7 +86,11 @@ def normalise_endpoint(endpoint: str) -> str:
 
 def create_extras(call: Call) -> dict[str, Any]:
     body = call.body
-    extras: dict[str, Any] = {"request_id": call.request_id, "native_batch_id": call.engine.ids.new("batch_")}
+    extras: dict[str, Any] = {
+        "request_id": call.request_id,
+        "native_batch_id": call.engine.ids.new("batch_"),
+        "endpoint_as_given": body["endpoint"],  # echoed as sent: the docs' example answers "responses" to "responses"
+    }
     if body.get("session_id") is not None:
         extras["session_id"] = body["session_id"]
     if body.get("webhook"):
@@ -108,6 +120,10 @@ def batch_additions(call: Call, batch: Batch, data: dict[str, Any]) -> dict[str,
     usage = batch.usage or {}
     cost = usage.get("input_tokens", 0) * NANOS_PER_INPUT_TOKEN + usage.get("output_tokens", 0) * NANOS_PER_OUTPUT_TOKEN
     webhook = batch.extra.get("webhook")
+    if batch.extra.get("endpoint_as_given"):
+        data["endpoint"] = batch.extra["endpoint_as_given"]
+    if call.engine.settings.phaseo_status == "documented":
+        data["status"] = DOCUMENTED_STATUS[batch.state]
     data.update(
         request_id=batch.extra.get("request_id"),
         provider="openai",

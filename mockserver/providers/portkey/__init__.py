@@ -9,13 +9,14 @@ from starlette.responses import Response
 
 from ...core.errors import InvalidRequest, MockError, NotFound
 from ...core.settings import Settings
-from ..base import Call, Provider, View, check_key, retry_after_headers
+from ..base import Call, Provider, View, bearer_token, check_key, retry_after_headers
 from ..openai_family import view
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.errors import OPENAI_TYPES, respond
 from ..openai_family.handlers import build_handlers, built
 from ..openai_family.models import OpenAIBatchBackend
 
+SDK_PLACEHOLDER = "OPENAI_API_KEY"  # portkey-ai global_constants.OPEN_AI_API_KEY
 ROUTING_HEADERS = ("x-portkey-virtual-key", "x-portkey-provider", "x-portkey-config")
 
 # errors the gateway itself answers, in its {"status":"failure"} shape (GW-PK requestValidator);
@@ -31,7 +32,12 @@ def render_error(error: MockError) -> Response:
 
 
 def authenticate(headers: Headers, settings: Settings) -> str:
-    key = check_key("portkey", headers.get("x-portkey-api-key"), settings, "Portkey API Key Not Found", "Invalid API Key")
+    """``x-portkey-api-key`` (what the portkey-ai SDK sends), else the AI gateway's ``Authorization: Bearer
+    <portkey key>`` (portkey.ai/docs/aigw). Either way a routing header must name the provider."""
+    bearer = bearer_token(headers)
+    # the portkey-ai SDK's placeholder (its vendored openai client's api_key) is not a Portkey key
+    key = headers.get("x-portkey-api-key") or (bearer if bearer != SDK_PLACEHOLDER else None)
+    key = check_key("portkey", key, settings, "Portkey API Key Not Found", "Invalid API Key")
     if not any(headers.get(name) for name in ROUTING_HEADERS):
         raise InvalidRequest("Either x-portkey-config or x-portkey-provider header is required", extra={"gateway": True})
     return key
@@ -51,9 +57,10 @@ async def get_batch_output(call: Call) -> Response:
         await built([file])
         return Response(file.content, media_type="application/octet-stream")
     if batch.state == "failed":
-        # the gateway answers the batch's errors with 200 when there is no output file (GW-PK getBatchOutput.ts)
+        # the gateway answers the batch's errors with 200 when there is no output file: `new Response(JSON.stringify(
+        # errors), {status: 200})` (GW-PK getBatchOutput.ts), which the Fetch standard labels text/plain;charset=UTF-8
         errors = {"object": "list", "data": [e.as_dict() for e in batch.validation_errors]}
-        return Response(json.dumps(errors).encode(), media_type="application/octet-stream")
+        return Response(json.dumps(errors).encode(), headers={"content-type": "text/plain;charset=UTF-8"})
     # the gateway would fetch the content of a file that does not exist yet: the provider's 404
     raise NotFound(f"Batch {batch.id} has no output file yet (status '{batch.state}').", param="batch_id")
 

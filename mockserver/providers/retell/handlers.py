@@ -8,8 +8,9 @@ from starlette.responses import Response
 
 from ...core.errors import InvalidRequest
 from ..base import Call, Handler, json_response
+from .batch_calls import BatchCall, PhoneCall
 from .models import BatchTest, Definition, RetellBackend, Run
-from .scenarios import Plan, plan_for
+from .scenarios import CallPlan, Plan, call_plan_for, plan_for
 
 ENGINE_ID_PARAM = {"retell-llm": "llm_id", "conversation-flow": "conversation_flow_id"}
 
@@ -72,14 +73,95 @@ def scenario_plan(call: Call) -> Plan:
     return plan_for(name, call.engine.scenarios, explicit)
 
 
-def engine_filter(call: Call) -> tuple[str, str]:
-    """The response-engine filter. Retell's docs require the id that matches ``type`` (prose the schema cannot state)."""
+def engine_filter(call: Call) -> tuple[str, str | None]:
+    """The response-engine filter: ``type``, and the id that matches it when given (Retell's spec and the
+    SDK's signatures make ``llm_id`` / ``conversation_flow_id`` optional; without one, every engine of that type)."""
     kind = call.query("type")
-    param = ENGINE_ID_PARAM[kind]
-    engine_id = call.query(param)
-    if not engine_id:
-        raise InvalidRequest(f"{param} is required when type is {kind}.", param=param)
-    return kind, engine_id
+    return kind, call.query(ENGINE_ID_PARAM[kind]) or None
+
+
+def call_plan(call: Call) -> CallPlan:
+    name, explicit = call.scenario()
+    return call_plan_for(name, call.engine.scenarios, explicit)
+
+
+def batch_call_json(batch: BatchCall) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "batch_call_id": batch.id,
+        "name": batch.name,
+        "from_number": batch.from_number,
+        "scheduled_timestamp": ms(batch.scheduled),
+        "total_task_count": len(batch.calls),
+    }
+    if batch.call_time_window is not None:
+        data["call_time_window"] = batch.call_time_window
+    return data
+
+
+def phone_call_json(phone: PhoneCall) -> dict[str, Any]:
+    """A V3PhoneCallResponse (SDK types/call_list_response.py), plus ``batch_call_id`` (our addition)."""
+    task = phone.task
+    data: dict[str, Any] = {
+        "call_id": phone.id,
+        "call_type": "phone_call",
+        "direction": "outbound",
+        "call_status": phone.state,
+        "agent_id": phone.agent_id,
+        "agent_version": phone.agent_version,
+        "from_number": phone.from_number,
+        "to_number": task["to_number"],
+        "batch_call_id": phone.batch_id,
+    }
+    if isinstance(task.get("override_agent_version"), str):
+        data["agent_tag"] = task["override_agent_version"]
+    for key in ("metadata", "retell_llm_dynamic_variables", "custom_sip_headers"):
+        if task.get(key) is not None:
+            data[key] = task[key]
+    start = phone.moments.get("registered")
+    if start is not None:
+        data["start_timestamp"] = ms(start)
+    end = next((phone.moments[s] for s in ("ended", "not_connected", "error") if s in phone.moments), None)
+    if end is not None and start is not None:
+        data["end_timestamp"] = ms(end)
+        data["duration_ms"] = ms(end) - ms(start)
+        data["disconnection_reason"] = phone.reason
+    return data
+
+
+async def create_batch_call(call: Call) -> Response:
+    body = call.body
+    batch = call.backend.create_batch_call(
+        body["from_number"],
+        body["tasks"],
+        call_plan(call),
+        name=body.get("name"),
+        trigger_timestamp=body.get("trigger_timestamp"),
+        reserved_concurrency=body.get("reserved_concurrency"),
+        call_time_window=body.get("call_time_window"),
+    )
+    return json_response(batch_call_json(batch), status=201)
+
+
+async def list_calls(call: Call) -> Response:
+    body = call.body or {}
+    if body.get("skip") is not None and body.get("pagination_key") is not None:
+        raise InvalidRequest("Use either skip or pagination_key, not both.", param="skip")
+    calls, has_more, total = call.backend.list_calls(
+        body.get("filter_criteria"),
+        render=phone_call_json,
+        sort_order=body.get("sort_order", "descending"),
+        limit=body.get("limit", 50),
+        skip=body.get("skip") or 0,
+        pagination_key=body.get("pagination_key"),
+    )
+    data = page_json([phone_call_json(c) for c in calls], [c.id for c in calls], has_more)
+    if body.get("include_total"):
+        data["total"] = total
+    return json_response(data)
+
+
+async def get_call(call: Call) -> Response:
+    return json_response(phone_call_json(call.backend.get_call(call.path_params["call_id"])))
 
 
 async def create_batch_test(call: Call) -> Response:
@@ -159,4 +241,7 @@ HANDLERS: dict[str, Handler] = {
     "listTestCaseDefinitions": list_test_case_definitions,
     "updateTestCaseDefinition": update_test_case_definition,
     "deleteTestCaseDefinition": delete_test_case_definition,
+    "createBatchCall": create_batch_call,
+    "listCalls": list_calls,
+    "getCall": get_call,
 }

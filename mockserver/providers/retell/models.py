@@ -14,7 +14,8 @@ from ...core.errors import NotFound, Unprocessable
 from .lifecycle import BATCH_TEST_LIFECYCLE, RUN_LIFECYCLE, RUN_RESULTS
 from ...core.lifecycle import record
 from ...core.outcomes import fraction, share
-from .scenarios import DEFAULT_MIX, OUTCOMES, Plan
+from .batch_calls import BatchCall, BatchCalls, PhoneCall
+from .scenarios import DEFAULT_MIX, OUTCOMES, CallPlan, Plan, call_plan_for
 
 # How many runs of one batch are simulated at once. Retell documents no number for test runs (its
 # concurrency limit of 20 is for calls); runs start in waves of this size, one wave per Durations.test_run.
@@ -126,6 +127,7 @@ class RetellBackend:
         self.runs: dict[str, Run] = {}
         self._seq = 0
         self._seq_of: dict[str, int] = {}  # every id ever issued, so a pagination key survives a delete
+        self.batch_calls = BatchCalls(engine)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -296,26 +298,43 @@ class RetellBackend:
         self._advance(self.batches[run.batch_id], self._now())
         return run
 
+    # -- batch calls (state and verbs in batch_calls.py) -------------------------------------------
+
+    def create_batch_call(self, from_number: str, tasks: list[dict[str, Any]], plan: CallPlan, **options: Any) -> BatchCall:
+        return self.batch_calls.create_batch_call(from_number, tasks, plan, **options)
+
+    def list_calls(self, filter_criteria: dict[str, Any] | None, **options: Any) -> tuple[list[PhoneCall], bool, int]:
+        return self.batch_calls.list_calls(filter_criteria, **options)
+
+    def get_call(self, call_id: str) -> PhoneCall:
+        return self.batch_calls.get_call(call_id)
+
     # -- admin and fixtures ------------------------------------------------------------------------
 
-    def all_batches(self) -> list[BatchTest]:
+    def all_batches(self) -> list[BatchTest | BatchCall]:
         now = self._now()
         for batch in self.batches.values():
             self._advance(batch, now)
-        return list(self.batches.values())
+        return [*self.batches.values(), *self.batch_calls.all_batch_calls()]
 
-    def describe(self, batch: BatchTest) -> dict[str, Any]:
+    def describe(self, batch: BatchTest | BatchCall) -> dict[str, Any]:
+        if isinstance(batch, BatchCall):
+            return self.batch_calls.describe(batch)
         return {"id": batch.id, "status": batch.state, "created": int(batch.created), "total": len(batch.runs), **batch.counts()}
 
     def load_fixture(self, kind: str, data: dict[str, Any]) -> None:
         """Preload state: ``test_case_definition`` (an API body, optionally with its id and ms timestamps)
-        or ``batch_test`` (a TestCaseBatchJob with an explicit status and counts; it never moves)."""
+        or ``batch_test`` (a TestCaseBatchJob with an explicit status and counts; it never moves), or
+        ``batch_call`` (a create-batch-call body; its calls run on the clock from its creation_timestamp)."""
         if kind == "test_case_definition":
             self._load_definition(data)
         elif kind == "batch_test":
             self._load_batch_test(data)
+        elif kind == "batch_call":
+            plan = call_plan_for(self.engine.scenarios.default, self.engine.scenarios, explicit=False)
+            self.batch_calls.load_fixture(data, plan, self._now())
         else:
-            raise ValueError(f"retell fixtures: unknown kind {kind!r} (expected test_case_definition or batch_test)")
+            raise ValueError(f"retell fixtures: unknown kind {kind!r} (expected test_case_definition, batch_test or batch_call)")
 
     def _load_definition(self, data: dict[str, Any]) -> None:
         _require(data, ("name", "response_engine", "user_prompt", "metrics"), "test_case_definition")

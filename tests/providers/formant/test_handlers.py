@@ -60,7 +60,7 @@ def test_metrics_add_up_to_the_rows_once_done(client: httpx.Client, server: Live
         assert data["total_processed"] == processed
         assert processed + data["in_progress_count"] + data["pending_retry_count"] <= rows
         assert data["success_count"] <= data["completed_count"]
-        assert data["success_rate"] == (data["success_count"] / processed if processed else 0.0)
+        assert data["success_rate"] == round(100 * data["success_count"] / rows, 2)  # percent of recipients (the guide's)
         statuses.append(client.get(f"/v1/batch-calls/{batch_id}").json()["data"]["status"])
         if statuses[-1] == "completed":
             break
@@ -68,7 +68,7 @@ def test_metrics_add_up_to_the_rows_once_done(client: httpx.Client, server: Live
     assert statuses[0] == "pending" and "processing" in statuses and statuses[-1] == "completed"
     assert processed == data["total_processed"] == rows
     assert data["in_progress_count"] == data["pending_retry_count"] == 0
-    assert 0 < data["success_rate"] <= 1 and data["success_count"] > rows / 2
+    assert 50 < data["success_rate"] <= 100 and data["success_count"] > rows / 2
     assert 0 < data["avg_duration_seconds"] <= DURATIONS.call
 
 
@@ -185,3 +185,14 @@ def test_admin_lists_formant_batches(client: httpx.Client, server: LiveServer) -
     create(client, phones_csv(2))
     rows = httpx.get(server.url + "/_mock/batches", params={"provider": "formant"}).json()["data"]
     assert [(r["id"], r["status"], r["total_recipients"]) for r in rows] == [(1, "pending", 2)]
+
+
+def test_success_rate_as_a_fraction_of_processed_by_setting() -> None:
+    """formant_success_rate: fraction_of_processed, the seed's scale (the default is the guide's percentage)."""
+    settings = Settings(response_validation="strict", clock_speed=0.0, formant_success_rate="fraction_of_processed")
+    with LiveServer(settings) as server, httpx.Client(base_url=server.base_url("formant"), headers={"Authorization": "Bearer k"}) as client:
+        batch_id = create(client, phones_csv(12)).json()["data"]["id"]
+        server.engine.clock.advance(600)
+        data = metrics(client, batch_id)
+        assert data["total_processed"] == 12 and data["success_rate"] == data["success_count"] / 12
+        assert 0 < data["success_rate"] <= 1 and server.engine.violations == []

@@ -82,7 +82,7 @@ def test_fixture_errors_name_the_problem() -> None:
     with pytest.raises(ValueError, match="do not fit total_count"):
         retell.load_fixture("batch_test", {"response_engine": LLM, "status": "complete", "pass_count": 1, "total_count": 2})
     with pytest.raises(ValueError, match="unknown kind"):
-        retell.load_fixture("batch_call", {})
+        retell.load_fixture("batch_call_v0", {})
     with pytest.raises(ValueError, match="missing"):
         retell.load_fixture("test_case_definition", {"name": "x"})
 

@@ -134,9 +134,9 @@ def test_list_batch_tests_filters_by_response_engine(client: Retell, server: Liv
     assert [b.test_case_batch_job_id for b in flows.items] == [flow_batch.test_case_batch_job_id]
     assert client.tests.list_batch_tests(type="retell-llm", llm_id=LLM["llm_id"], version=1).items[0].test_case_batch_job_id == llm_batch.test_case_batch_job_id
     assert client.tests.list_batch_tests(type="retell-llm", llm_id=LLM["llm_id"], version=2).items == []
-    with pytest.raises(retell.BadRequestError) as info:
-        client.tests.list_batch_tests(type="retell-llm")  # Retell's docs: llm_id is required with this type
-    assert info.value.body == {"status": "error", "message": "llm_id is required when type is retell-llm."}
+    # llm_id / conversation_flow_id are optional in Retell's spec and the SDK: without one, every engine of the type
+    assert [b.test_case_batch_job_id for b in client.tests.list_batch_tests(type="retell-llm").items] == [llm_batch.test_case_batch_job_id]
+    assert [d.response_engine.type for d in client.tests.list_test_case_definitions(type="conversation-flow").items] == ["conversation-flow"]
     unknown = client.tests.list_batch_tests(type="retell-llm", llm_id=LLM["llm_id"], pagination_key="unknown-key")
     assert unknown.items == [] and unknown.has_more is False
 
