@@ -40,6 +40,7 @@ class FuzzOptions:
     allow_writes: bool = False
     operations: tuple[str, ...] = ()  # restrict to these operationIds (empty: all)
     shrink: bool = True  # minimise failing cases (more requests, clearer examples)
+    explore: bool = False  # a target you own, writes allowed: generated writes too (fuzzing and stateful phases)
 
 
 POSITIVE_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]  # schemathesis' own default
@@ -49,7 +50,8 @@ def config_dict(options: FuzzOptions, refusals: dict[str, tuple[tuple[int, ...],
     phases: dict[str, Any] = {name: {"enabled": name in options.phases} for name in PHASES}
     if not options.full:
         phases["coverage"]["unexpected-methods"] = []  # never send undeclared methods to a real target
-        phases["stateful"]["enabled"] = False  # stateful sequences create; the kit's flows do that, bounded
+        # stateful sequences create; the kit's flows do that, bounded (unless --explore asks for generated writes)
+        phases["stateful"]["enabled"] = options.explore and "stateful" in options.phases
     phases["stateful"]["max-steps"] = options.stateful_steps
     data: dict[str, Any] = {
         "seed": options.seed,
@@ -71,7 +73,7 @@ def config_dict(options: FuzzOptions, refusals: dict[str, tuple[tuple[int, ...],
         }
         for operation_id, (statuses, _why) in sorted((refusals or {}).items())
     ]
-    if not options.full:
+    if not options.full and not options.explore:
         unsafe: dict[str, Any] = {"include-method": list(UNSAFE)}
         if options.allow_writes:
             unsafe["generation"] = {"mode": "negative"}
@@ -97,7 +99,7 @@ def load(
     schema.config.update(base_url=base_url, headers=headers)
     if options.operations:
         schema = schema.include(operation_id=list(options.operations))
-    if not options.full and options.allow_writes:
+    if not options.full and options.allow_writes and not options.explore:
         # negative cases of an unsafe operation without a body (cancel, delete) could only vary a string id:
         # nothing invalid to send; the kit's flows exercise those operations
         bodiless = [
@@ -117,6 +119,7 @@ class _Run:
     observer: Observer
     headers: dict[str, str]
     context: dict[str, Any]
+    explore: bool = False
 
 
 # the kit runs in progress, by spec title (titles are unique across specs/); checks and hooks are global
@@ -151,6 +154,26 @@ def batch_semantics(ctx: Any, response: Any, case: Any) -> None:
 # -- running --------------------------------------------------------------------------------------------
 
 
+@schemathesis.hook("flatmap_body")
+def explore_uploads(context: Any, body: Any) -> Any:
+    """--explore: an upload's file part becomes a generated input of the provider's format (valid and broken lines)."""
+    from hypothesis import strategies as st
+
+    operation = getattr(context, "operation", None)
+    active = None
+    if operation is not None:
+        with _ACTIVE_LOCK:
+            active = _ACTIVE.get(operation.schema.raw_schema.get("info", {}).get("title"))
+    operation_id = operation.definition.raw.get("operationId") if operation is not None else None
+    if active is None or not active.explore or not isinstance(body, dict) or operation_id not in active.profile.explore_files:
+        return st.just(body)
+    strategy = active.profile.explore_files[operation_id]()
+    part = next(iter(k for k in ("file",) if k in body), None)
+    if part is None:
+        return st.just(body)
+    return st.one_of(st.just(body), strategy.map(lambda content: {**body, part: content}))
+
+
 @schemathesis.hook("before_call")
 def pin_valid_values(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     """Positive cases of a kit run get the values its profile says the spec cannot express (see Profile.samples)."""
@@ -177,13 +200,14 @@ def run(
     meter: Meter,
     headers: dict[str, str],
     context: dict[str, Any] | None = None,
+    explore: bool = False,
 ) -> None:
     """Run the engine over ``schema`` and record every check result (and the observer's) in ``report``."""
     title = schema.raw_schema.get("info", {}).get("title")
     stream = from_schema(schema).execute()
     meter.on_exhausted.append(stream.stop)
     with _ACTIVE_LOCK:
-        _ACTIVE[title] = _Run(profile, observer, headers, context or {})
+        _ACTIVE[title] = _Run(profile, observer, headers, context or {}, explore)
     try:
         for event in stream:
             if isinstance(event, events.ScenarioFinished):

@@ -20,7 +20,8 @@ import requests
 
 from ..spec.loader import specs_dir
 from . import fuzz
-from .api import Api, FlowError, operation_ids
+from .api import Api, FlowError, NotAllowed, operation_ids
+from .invariants import Ledger
 from .meter import BudgetExhausted, Meter, Sanitizer
 from .profiles import Profile, get_profile
 from .report import Report
@@ -43,7 +44,7 @@ class Options:
     seed: int = 0
     phases: tuple[str, ...] = fuzz.PHASES
     stateful_steps: int = 8
-    flows: int = 2
+    flows: int = 3
     poll_timeout: float | None = None  # default: 10s against the fake, 60s against a URL
     poll_interval: float | None = None  # default: 0.05s against the fake (whose clock moves per poll), 2s against a URL
     page_size: int = 1
@@ -53,6 +54,8 @@ class Options:
     operations: tuple[str, ...] = ()  # restrict schemathesis to these operationIds
     shrink: bool = True  # minimise failing cases (clearer examples, more requests)
     baseline: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    explore: bool = False  # with writes against a URL: schemathesis' fuzzing and stateful phases send writes too
+    sdk: bool = True  # hold every answer to the official SDK's models, where installed
 
 
 @dataclass(frozen=True)
@@ -130,14 +133,18 @@ def _run(
     fuzz_options = fuzz.FuzzOptions(
         max_examples=options.max_examples, seed=options.seed, phases=options.phases, stateful_steps=options.stateful_steps,
         request_timeout=options.request_timeout, full=fake, allow_writes=writes, operations=options.operations,
-        shrink=options.shrink,
+        shrink=options.shrink, explore=options.explore and writes and not fake,
     )
     schema = fuzz.load(spec, fuzz_options, base_url, headers, profile.refusals)
     everything = fuzz.load(spec, replace(fuzz_options, operations=()), base_url, headers, profile.refusals) if options.operations else schema
     with Meter(base_url, budget=budget, max_wait=options.max_wait) as meter:
         observer = Observer(profile, report)
         api = Api(profile, everything, base_url, headers, report, observer, meter, profile.context(env, fake=fake),
-                  timeout=options.request_timeout, tick=tick)
+                  timeout=options.request_timeout, tick=tick,
+                  allowed=frozenset(options.operations) if options.operations else None,
+                  poll_timeout=options.poll_timeout or 10.0, poll_interval=options.poll_interval or 0.05)
+        api.ledger = Ledger(observer, sdk=options.sdk)
+        api.ledger.memory["_labels"] = {op: api.label(op) for op in api.operations}
         if writes and not fake and profile.write_warning:
             report.note(f"writes allowed: {profile.write_warning}")
         try:
@@ -146,19 +153,23 @@ def _run(
                 steps.append(("flows", lambda: run_flows(api, options.flows, options.poll_timeout or 10.0, options.poll_interval or 0.05)))
             known = operation_ids(everything)
             for pagination in profile.pagination:
-                if pagination.operation_id in known:
+                if pagination.operation_id in known and (api.allowed is None or pagination.operation_id in api.allowed):
                     steps.append(("pagination", lambda p=pagination: check_pagination(api, p, options.page_size, options.max_pages)))
             if not writes:
                 steps.append(("observe", lambda: observe_existing(api, interval=options.poll_interval or 1.0)))
             if options.phases:
-                steps.append(("schemathesis", lambda: fuzz.run(schema, profile, report, observer, meter, headers, api.context)))
+                steps.append(("schemathesis", lambda: fuzz.run(schema, profile, report, observer, meter, headers, api.context,
+                                                                       explore=fuzz_options.explore)))
             for phase, step in steps:
                 api.phase = phase
+                api.begin(phase)
                 clock = time.monotonic()
                 try:
                     step()
                 except BudgetExhausted:
                     break
+                except NotAllowed as exc:
+                    report.note(f"{phase} skipped: {exc}")
                 except FlowError:
                     continue  # already reported; the other steps still run
                 except requests.RequestException as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..invariants import formant_metrics
 from . import Created, Lifecycle, Pagination, Profile, Resource, View, bearer
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ PROFILE = Profile(
         Resource(
             name="batch_call",
             id_field="id",
-            views=(View("createBatchCall", envelope=("data",)), View("getBatchCall", envelope=("data",)),
+            views=(View("createBatchCall", envelope=("data",), creates=True), View("getBatchCall", envelope=("data",)),
                    View("listBatchCalls", many=True)),
             retrieve=("getBatchCall", "batch_id"),
             lifecycle=LIFECYCLE,
@@ -91,6 +92,7 @@ PROFILE = Profile(
     pagination=(Pagination("listBatchCalls", style="offset", max_limit=100, cursor_param="offset", total="total"),),
     create=create_batch_call,
     poll_related=poll_metrics,
+    invariants=(formant_metrics,),
     # a real run places calls: it needs an agent and a number you own; the fake accepts any positive agent id
     # a CSV the schema cannot describe: a customer_phone column of E.164 numbers
     samples={"createBatchCall": {"file": b"customer_phone,first_name\n+15550100001,Ada\n"}},
