@@ -23,9 +23,9 @@ from starlette.routing import Route
 
 # name -> what the planted fault does (the check that must catch it is in test_foreign.py)
 BUGS = {
-    "decreasing_counter": "request_counts.completed goes down by one on the third read of a finished batch",
+    "decreasing_counter": "request_counts.completed of a finished batch is one less on every other read",
     "completed_before_in_progress": "completed_at is ten seconds earlier than in_progress_at",
-    "has_more_off_by_one": "has_more is true on the last page when it holds exactly `limit` items... and one more",
+    "has_more_off_by_one": "has_more is true on a last page that is exactly full (`>=` where `>` was meant)",
     "cancel_completed_flips": "cancelling a completed batch answers 200 and turns it into a cancelled one",
     "short_output": "the output file holds one line fewer than request_counts.completed",
     "duplicate_custom_id": "the output file repeats the first line in place of the last one",
@@ -137,7 +137,7 @@ class ForeignBatches:
             status, stamps["completed_at"] = "completed", created_at
         if "created_at_moves" in self.bugs:
             created_at = int(now) + job.reads
-        if "decreasing_counter" in self.bugs and status == "completed" and job.reads >= 3:
+        if "decreasing_counter" in self.bugs and status == "completed" and job.reads % 2:
             done -= 1
         if "counts_exceed_total" in self.bugs and status == "completed":
             failed += 1
