@@ -39,6 +39,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--junit", type=Path, help="write a JUnit XML report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
     p.add_argument("--verbose", action="store_true", help="print every failure example, and passing checks")
+    p.add_argument("--explore", action="store_true", help="with --base-url and --allow-writes, on a target you own: schemathesis' "
+                   "fuzzing and stateful phases send generated writes too (uploads with broken lines, creates, cancels)")
+    p.add_argument("--save-findings", type=Path, metavar="DIR", help="write each failure as finding-N.json (for --replay) and "
+                   "finding-N.py (a runnable script; the key comes from the environment)")
+    p.add_argument("--replay", type=Path, metavar="FILE", help="replay a saved finding (or every finding with steps of a --json "
+                   "report) instead of the suite: the same steps, judged by the same checks")
+    p.add_argument("--no-sdk", action="store_true", help="do not hold answers to the official SDK's models")
     p.add_argument("--mutants", action="store_true", help="plant each catalogued fault in the fake and print the score (caught / planted)")
     p.set_defaults(func=contract_command)
 
@@ -78,13 +85,29 @@ def contract_command(args: argparse.Namespace) -> int:
     if args.provider == "all" and args.base_url:
         print("mockserver contract: --provider all runs against the fake only; name one provider with --base-url", file=sys.stderr)
         return 2
+    if args.explore and not (args.base_url and args.allow_writes):
+        print("mockserver contract: --explore sends generated writes: it needs --base-url and --allow-writes", file=sys.stderr)
+        return 2
+    replay: tuple[dict, ...] = ()
+    if args.replay:
+        from .reproduce import load_findings
+
+        replay = tuple(f for f in load_findings(args.replay) if f.get("provider") in (None, args.provider))
+        if not replay:
+            print(f"mockserver contract: {args.replay} holds no finding of {args.provider} with steps", file=sys.stderr)
+            return 2
+        writes = sorted({s["label"] for f in replay for s in f["steps"] if s["method"] != "GET"})
+        if args.base_url and writes and not args.allow_writes:
+            print(f"mockserver contract: the finding sends writes ({', '.join(writes)}): add --allow-writes", file=sys.stderr)
+            return 2
     names = sorted(PROFILES) if args.provider == "all" else [args.provider]
     reports = []
     for name in names:
         options = Options(
             max_examples=args.max_examples, seed=args.seed, phases=tuple(p for p in args.phases.split(",") if p),
             flows=args.flows, poll_timeout=args.poll_timeout, poll_interval=args.poll_interval, max_wait=args.max_wait,
-            operations=tuple(args.operation), shrink=not args.no_shrink,
+            operations=tuple(args.operation), shrink=not args.no_shrink, explore=args.explore, sdk=not args.no_sdk,
+            replay=replay,
             baseline=frozenset(load_baseline(args.baseline, name)) if args.baseline else frozenset(),
         )
         try:
@@ -98,6 +121,14 @@ def contract_command(args: argparse.Namespace) -> int:
             return 2
         print(report.summary(verbose=args.verbose), flush=True)
         reports.append(report)
+        if args.save_findings:
+            from .profiles import get_profile
+            from .reproduce import save_findings
+
+            saved = save_findings(report, args.save_findings / name if args.provider == "all" else args.save_findings, get_profile(name))
+            if saved:
+                print(f"{len(saved)} finding(s) saved in {saved[0].parent} (replay: mockserver contract --provider {name} "
+                      f"--replay {saved[0]} --base-url URL)")
     if args.junit:
         write_junit(reports, args.junit)
     if args.json:

@@ -8,6 +8,8 @@ operations get negative cases only, which a conforming server rejects without cr
 
 from __future__ import annotations
 
+import hashlib
+import random
 import re
 import threading
 from dataclasses import dataclass
@@ -144,7 +146,7 @@ def batch_semantics(ctx: Any, response: Any, case: Any) -> None:
     except Exception:  # noqa: BLE001 - not JSON: nothing to observe
         return None
     operation_id = case.operation.definition.raw.get("operationId")
-    example = case.as_curl_command(headers=active.headers)
+    example = placeholders(case.as_curl_command(headers=active.headers), active.profile)
     phase = case.meta.phase.name.value if case.meta is not None else ""
     active.observer.observe(operation_id, case.operation.label, {k: str(v) for k, v in (case.path_parameters or {}).items()},
                      response.status_code, body, example, phase)
@@ -154,24 +156,6 @@ def batch_semantics(ctx: Any, response: Any, case: Any) -> None:
 # -- running --------------------------------------------------------------------------------------------
 
 
-@schemathesis.hook("flatmap_body")
-def explore_uploads(context: Any, body: Any) -> Any:
-    """--explore: an upload's file part becomes a generated input of the provider's format (valid and broken lines)."""
-    from hypothesis import strategies as st
-
-    operation = getattr(context, "operation", None)
-    active = None
-    if operation is not None:
-        with _ACTIVE_LOCK:
-            active = _ACTIVE.get(operation.schema.raw_schema.get("info", {}).get("title"))
-    operation_id = operation.definition.raw.get("operationId") if operation is not None else None
-    if active is None or not active.explore or not isinstance(body, dict) or operation_id not in active.profile.explore_files:
-        return st.just(body)
-    strategy = active.profile.explore_files[operation_id]()
-    part = next(iter(k for k in ("file",) if k in body), None)
-    if part is None:
-        return st.just(body)
-    return st.one_of(st.just(body), strategy.map(lambda content: {**body, part: content}))
 
 
 @schemathesis.hook("before_call")
@@ -188,6 +172,12 @@ def pin_valid_values(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     if not isinstance(case.body, dict):
         return
     case.body.update(active.profile.samples.get(operation_id, {}))
+    explore = active.profile.explore_files.get(operation_id)
+    if active.explore and explore is not None and "file" in case.body:
+        # --explore: half the uploads become inputs of the provider's format, valid and broken lines mixed
+        rng = random.Random(hashlib.sha256(repr(sorted(case.body.items(), key=str)).encode()).digest())
+        if rng.random() < 0.5:
+            case.body["file"] = explore(rng).decode()  # text: a string, as the schema says (bytes would make the case "invalid")
     if meta.phase.name.value == "stateful":
         case.body.update(active.profile.stateful_pins.get(operation_id, {}))
 
@@ -211,9 +201,9 @@ def run(
     try:
         for event in stream:
             if isinstance(event, events.ScenarioFinished):
-                _record(event, report)
+                _record(event, report, profile)
             elif isinstance(event, events.NonFatalError):
-                if "budget" in event.info.message or meter.exhausted:
+                if "budget" in event.info.message or meter.exhausted or "not sent:" in event.info.message:
                     continue
                 report.error(f"{event.label}: {event.info.title}: {event.info.message}")
             elif isinstance(event, events.FatalError):
@@ -248,7 +238,20 @@ def _binary_part_retyped(failure: Any, case: Any) -> bool:
     return set(mentioned) <= _binary_parts(case)
 
 
-def _record(event: events.ScenarioFinished, report: Report) -> None:
+def placeholders(text: str, profile: Profile) -> str:
+    """schemathesis' curl lines show credentials as [Filtered]: put the environment variable that holds them there."""
+    marker = "\x00KEY\x00"
+    for name, value in profile.auth(marker).items():
+        shown = value.replace(marker, "$" + profile.key_env[0])
+        for spelled in (name, name.lower(), name.title()):
+            text = text.replace(f"-H '{spelled}: [Filtered]'", f'-H "{name}: {shown}"')
+    for name, (var, _default) in profile.extra_headers.items():
+        for spelled in (name, name.lower(), name.title()):
+            text = text.replace(f"-H '{spelled}: [Filtered]'", f'-H "{name}: ${var}"')
+    return text
+
+
+def _record(event: events.ScenarioFinished, report: Report, profile: Profile | None = None) -> None:
     recorder = event.recorder
     phase = event.phase.value
     for case_id, checks in recorder.checks.items():
@@ -265,7 +268,8 @@ def _record(event: events.ScenarioFinished, report: Report) -> None:
                     continue
                 report.fail(Finding(
                     operation=failure.operation or label, check=check.name, title=failure.title, message=failure.message,
-                    code=failure.code, example=check.failure_info.code_sample, phase=phase,
+                    code=failure.code, phase=phase,
+                    example=placeholders(check.failure_info.code_sample, profile) if profile else check.failure_info.code_sample,
                 ))
             elif check.status.value == "error":
                 report.error(f"{label}: the check {check.name} crashed")

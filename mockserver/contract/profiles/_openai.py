@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import TYPE_CHECKING, Any
 
 from . import Created, Lifecycle, Pagination, Resource, View
@@ -209,19 +210,20 @@ SDK_MODELS = {
 }
 
 
-def explore_jsonl() -> Any:
-    """Generated batch inputs for --explore: JSONL files mixing valid request lines with broken ones."""
-    from hypothesis import strategies as st
+EXPLORE_BROKEN = ("{not json", "[]", '{"custom_id": 7}', '{"method": "POST"}', "", "\u00f6", "null", '{"custom_id": "x", "body": ')
 
-    valid = st.builds(
-        lambda n, text: json.dumps({"custom_id": f"explore-{n}", "method": "POST", "url": "/v1/chat/completions",
-                                    "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}}),
-        st.integers(0, 10_000), st.text(max_size=20))
-    broken = st.one_of(
-        st.text(max_size=30).filter(lambda t: "\n" not in t and "\r" not in t),  # mostly not JSON
-        st.just("{not json"), st.just("[]"), st.just('{"custom_id": 7}'), st.just('{"method": "POST"}'),
-    )
-    return st.lists(st.one_of(valid, broken), min_size=1, max_size=5).map(lambda lines: ("\n".join(lines) + "\n").encode())
+
+def explore_jsonl(rng: random.Random) -> bytes:
+    """A generated batch input for --explore: one to five lines, valid request lines mixed with broken ones."""
+    lines = []
+    for _ in range(rng.randint(1, 5)):
+        if rng.random() < 0.6:
+            n = rng.randint(0, 10_000)
+            lines.append(json.dumps({"custom_id": f"explore-{n}", "method": "POST", "url": "/v1/chat/completions",
+                                     "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Say {n}."}]}}))
+        else:
+            lines.append(rng.choice(EXPLORE_BROKEN))
+    return ("\n".join(lines) + "\n").encode()
 
 
 OPENAI_EXTRAS: dict[str, Any] = {

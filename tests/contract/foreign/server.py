@@ -111,9 +111,13 @@ class ForeignBatches:
                                                              "expired_at", "cancelling_at", "cancelled_at")}
         created_at = int(job.created)
         if job.invalid:
-            status = "failed" if now >= job.created + self.validating_seconds else "validating"
+            fails = job.created + self.validating_seconds
+            if job.cancelled is not None and job.cancelled < fails:
+                status, stamps["cancelled_at"] = "cancelled", int(job.cancelled)
+            else:
+                status = "failed" if now >= fails else "validating"
             if status == "failed":
-                stamps["failed_at"] = int(job.created + self.validating_seconds)
+                stamps["failed_at"] = int(fails)
             done, failed, total = 0, 0, 0
         elif job.cancelled is not None and job.cancelled < moments["completed"]:
             status = "cancelled"
