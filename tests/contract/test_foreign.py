@@ -68,3 +68,25 @@ def test_each_planted_bug_is_caught(bug: str) -> None:
     with foreign(bug) as url:
         report = run(url, options)
     assert not report.ok and expected in report.failing(), report.summary()
+
+
+EXPLORE = Options(flows=0, explore=True, phases=("fuzzing", "stateful"), max_examples=6, shrink=False)
+
+
+def test_explore_finds_a_server_error_on_bad_input_with_generated_writes() -> None:
+    with foreign("bad_jsonl_500") as url:
+        report = run(url, EXPLORE)  # no flow of the kit's own: only generated requests
+    assert report.requests_by_method.get("POST", 0) > 10
+    assert ("POST /files", "not_a_server_error") in report.failing(), report.summary()
+
+
+def test_explore_passes_the_faithful_server_and_without_it_no_write_is_generated() -> None:
+    server = ForeignBatches(KEY)
+    with serve(server.app()) as root:
+        plain = run(root + "/v1", Options(flows=0, phases=("fuzzing",), max_examples=6, shrink=False))
+        # writes got negative cases only: no batch (a file part sent as a number is still a file, and may be stored)
+        assert plain.ok and not server.jobs
+        explored = run(root + "/v1", EXPLORE)
+    assert explored.ok, explored.summary()
+    assert server.files and server.jobs  # generated uploads and batches
+    assert any(f.content.count(b"\n") > 1 for f in server.files.values())  # JSONL inputs of several lines
