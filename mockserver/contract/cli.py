@@ -57,7 +57,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "do not fail the run. Exits 1 on new drift.",
     )
     d.add_argument("--provider", required=True, choices=providers)
-    d.add_argument("--base-url", required=True, help="the target (the base URL the provider's SDK takes)")
+    d.add_argument("--base-url", help="the target (the base URL the provider's SDK takes); not with --cassette")
+    d.add_argument("--record", type=Path, metavar="DIR", help="only record the target's answers into DIR/PROVIDER.json, "
+                   "sanitised (no key, no prompt content), for --cassette")
+    d.add_argument("--cassette", type=Path, metavar="DIR", help="compare the fake with the answers recorded in DIR "
+                   "(offline: no request leaves the machine)")
     d.add_argument("--api-key", help="the target's key (default: the provider's environment variable)")
     d.add_argument("--allow-writes", action="store_true", help="also compare one create -> read -> cancel flow")
     d.add_argument("--budget", type=int, default=100, help="hard limit on the requests sent to the target (default 100)")
@@ -170,9 +174,19 @@ def drift_command(args: argparse.Namespace) -> int:
     from .runner import ContractSetupError
 
     baseline = args.baseline or specs_dir().parent / "contract_tests" / "baselines" / f"{args.provider}.json"
+    if bool(args.base_url) == bool(args.cassette) or (args.record and not args.base_url):
+        print("mockserver drift: give --base-url (to compare or --record) or --cassette DIR (offline), not both", file=sys.stderr)
+        return 2
     try:
+        if args.record:
+            from .drift import record_cassette
+
+            path = record_cassette(args.provider, args.base_url, args.api_key, args.record, allow_writes=args.allow_writes,
+                                   budget=args.budget)
+            print(f"recorded {len(json.loads(path.read_text())['steps'])} answers into {path}")
+            return 0
         drift = run_drift(args.provider, args.base_url, args.api_key, allow_writes=args.allow_writes, budget=args.budget,
-                          baseline=baseline)
+                          baseline=baseline, cassette=args.cassette)
     except ContractSetupError as exc:
         print(f"mockserver drift: {exc}", file=sys.stderr)
         return 2
