@@ -36,6 +36,7 @@ CAUGHT_BY = {
     "no_partial_results": (FLOWS, ("GET /batches/{batch_id}", "partial_results")),
     "counts_exceed_total": (FLOWS, ("GET /batches/{batch_id}", "counters_consistent")),
     "wrong_key_accepted": (FUZZ, ("GET /batches", "ignored_auth")),
+    "file_without_status": (FLOWS, ("POST /files", "sdk_models")),
 }
 
 

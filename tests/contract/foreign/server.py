@@ -38,6 +38,7 @@ BUGS = {
     "no_partial_results": "a batch cancelled mid-run keeps its completed count but has no output file",
     "counts_exceed_total": "request_counts.failed is one more than it should be once the batch is finished",
     "wrong_key_accepted": "any bearer key is accepted",
+    "file_without_status": "file objects have no `status` (the spec allows that; openai.types.FileObject requires it)",
 }
 
 PURPOSES = ("fine-tune", "assistants", "batch", "vision")
@@ -210,8 +211,11 @@ class ForeignBatches:
         ])
 
     def _file(self, stored: Stored) -> dict[str, Any]:
-        return {"id": stored.id, "object": "file", "bytes": len(stored.content), "created_at": stored.created_at,
+        data = {"id": stored.id, "object": "file", "bytes": len(stored.content), "created_at": stored.created_at,
                 "filename": stored.filename, "purpose": stored.purpose, "status": "processed"}
+        if "file_without_status" in self.bugs:
+            del data["status"]
+        return data
 
     async def create_file(self, request: Request) -> Response:
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
