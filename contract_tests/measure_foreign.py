@@ -42,7 +42,7 @@ def measure(bug: str | None, max_examples: int) -> tuple[str | None, bool, set[s
         report = run_contract("anyapi", base_url=root + "/v1", api_key=KEY, allow_writes=True, environ={}, options=options)
         codes, seconds = plain(root + "/v1", max_examples)
     caught = (expected in report.failing()) if expected else report.ok
-    by = ", ".join(sorted(c for _, c in report.failing())) or "-"
+    by = ", ".join(sorted({c for _, c in report.failing()})) or "-"
     return bug, caught, codes, by, seconds
 
 
