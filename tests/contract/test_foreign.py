@@ -79,6 +79,8 @@ def test_explore_finds_a_server_error_on_bad_input_with_generated_writes() -> No
         report = run(url, EXPLORE)  # no flow of the kit's own: only generated requests
     assert report.requests_by_method.get("POST", 0) > 10
     assert ("POST /files", "not_a_server_error") in report.failing(), report.summary()
+    finding = report.outcomes[("POST /files", "not_a_server_error")].findings[0]
+    assert 'Authorization: Bearer $ANYAPI_API_KEY' in finding.example and KEY not in finding.example  # a runnable curl
 
 
 def test_explore_passes_the_faithful_server_and_without_it_no_write_is_generated() -> None:
