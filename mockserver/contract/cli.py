@@ -33,7 +33,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--poll-timeout", type=float, help="seconds to poll a created resource (default 10 fake, 60 URL)")
     p.add_argument("--poll-interval", type=float, help="seconds between polls (default 0.05 fake, 2 URL)")
     p.add_argument("--max-wait", type=float, default=60.0, help="longest Retry-After honoured, in seconds (default 60)")
-    p.add_argument("--operation", action="append", default=[], metavar="OPERATION_ID", help="fuzz only this operation (repeatable)")
+    p.add_argument("--operation", action="append", default=[], metavar="OPERATION_ID", help="send only this operation, in every phase: flows, list walks, schemathesis and its probes (repeatable)")
     p.add_argument("--no-shrink", action="store_true", help="do not minimise failing cases (fewer requests)")
     p.add_argument("--baseline", type=Path, help="accepted failures: a JSON file with a 'contract' list of {operation, check, why}")
     p.add_argument("--junit", type=Path, help="write a JUnit XML report here")
