@@ -7,6 +7,7 @@ observer, so a hand-written flow is held to the same contract as a generated cas
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote, urlencode
@@ -14,6 +15,7 @@ from urllib.parse import quote, urlencode
 import requests
 from schemathesis.core.failures import FailureGroup
 
+from .invariants import Ledger, Step
 from .meter import Meter
 from .report import Finding, Report
 
@@ -35,6 +37,10 @@ RESPONSE_CHECKS = (
 
 class FlowError(Exception):
     """A step of a flow could not go on (the answer was not what the next step needs)."""
+
+
+class NotAllowed(FlowError):
+    """The run is limited to some operations (``--operation``) and this step needs another one."""
 
 
 @dataclass
@@ -65,6 +71,22 @@ class Api:
     session: requests.Session = field(default_factory=requests.Session)
     cleanups: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     tick: Callable[[], None] | None = None  # a fake's clock: polling moves it on instead of waiting
+    allowed: frozenset[str] | None = None  # --operation: only these operationIds are ever sent
+    poll_timeout: float = 10.0
+    poll_interval: float = 0.05
+    ledger: Ledger | None = None
+    story: list[Step] = field(default_factory=list)  # the steps of the current flow (a finding's reproducer)
+    started: float = field(default_factory=time.monotonic)
+    last_poll: tuple[int, float] = (0, 0.0)  # reads and real seconds of the latest poll
+
+    def begin(self, what: str) -> None:
+        """A new story: the steps from here on are what a finding made now needs to be reproduced."""
+        self.story = []
+
+    def script(self) -> str:
+        from .reproduce import script, steps_of
+
+        return script(self.profile, self.base_url, steps_of(self.story))
 
     @property
     def operations(self) -> set[str]:
@@ -89,6 +111,8 @@ class Api:
         check: bool = True,
     ) -> Exchange:
         """Send one request for ``operation_id``; check the answer against the spec and the semantics."""
+        if self.allowed is not None and operation_id not in self.allowed:
+            raise NotAllowed(f"{operation_id} is not among the --operation ones ({', '.join(sorted(self.allowed))})")
         operation = self.schema.find_operation_by_id(operation_id)
         path = {k: str(v) for k, v in (path or {}).items()}
         url = self.base_url.rstrip("/") + operation.path.format(**{k: quote(v, safe="") for k, v in path.items()})
@@ -103,11 +127,14 @@ class Api:
                 response = self.session.request(operation.method.upper(), url, **kwargs)
         else:
             response = self.session.request(operation.method.upper(), url, **kwargs)
-        example = _curl(operation.method.upper(), url, query, json_body, files, data)
         try:
             body = response.json()
         except ValueError:
             body = None
+        step = Step(operation_id, operation.label, operation.method.upper(), operation.path, path, query, json_body, files, data,
+                    response.status_code, body, response.text if body is None else "", time.monotonic() - self.started)
+        self.story.append(step)
+        example = _curl(operation.method.upper(), url, query, json_body, files, data)
         exchange = Exchange(operation_id, operation.label, response.status_code, body, dict(response.headers), example)
         if check and response.status_code in (401, 403):
             # with the run's own credentials: nothing can be tested, and that is not a pass
@@ -115,10 +142,23 @@ class Api:
             self.report.error(f"the target refused the run's credentials ({response.status_code} on {operation.label}): "
                               f"check --api-key or {env}")
         if check:
-            self._validate(operation, path, query, json_body if files is None else {**(data or {}), **{k: v[1] for k, v in files.items()}},
-                           "multipart/form-data" if files is not None else ("application/json" if json_body is not None else None),
-                           response, example)
-            self.observer.observe(operation_id, operation.label, path, response.status_code, body, example, self.phase)
+            from .reproduce import steps_of
+
+            story = list(self.story)
+            self.report.steps = lambda: steps_of(story)
+            example = self.script()
+            try:
+                self._validate(operation, path, query, json_body if files is None else {**(data or {}), **{k: v[1] for k, v in files.items()}},
+                               "multipart/form-data" if files is not None else ("application/json" if json_body is not None else None),
+                               response, example)
+                if self.ledger is not None:
+                    self.ledger.phase = self.phase
+                    self.ledger.before(step, example)
+                self.observer.observe(operation_id, operation.label, path, response.status_code, body, example, self.phase)
+                if self.ledger is not None:
+                    self.ledger.after(step, example)
+            finally:
+                self.report.steps = None
         return exchange
 
     def _validate(self, operation: Any, path: dict[str, str], query: dict[str, Any] | None, body: Any, media_type: str | None,

@@ -33,12 +33,19 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--poll-timeout", type=float, help="seconds to poll a created resource (default 10 fake, 60 URL)")
     p.add_argument("--poll-interval", type=float, help="seconds between polls (default 0.05 fake, 2 URL)")
     p.add_argument("--max-wait", type=float, default=60.0, help="longest Retry-After honoured, in seconds (default 60)")
-    p.add_argument("--operation", action="append", default=[], metavar="OPERATION_ID", help="fuzz only this operation (repeatable)")
+    p.add_argument("--operation", action="append", default=[], metavar="OPERATION_ID", help="send only this operation, in every phase: flows, list walks, schemathesis and its probes (repeatable)")
     p.add_argument("--no-shrink", action="store_true", help="do not minimise failing cases (fewer requests)")
     p.add_argument("--baseline", type=Path, help="accepted failures: a JSON file with a 'contract' list of {operation, check, why}")
     p.add_argument("--junit", type=Path, help="write a JUnit XML report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
     p.add_argument("--verbose", action="store_true", help="print every failure example, and passing checks")
+    p.add_argument("--explore", action="store_true", help="with --base-url and --allow-writes, on a target you own: schemathesis' "
+                   "fuzzing and stateful phases send generated writes too (uploads with broken lines, creates, cancels)")
+    p.add_argument("--save-findings", type=Path, metavar="DIR", help="write each failure as finding-N.json (for --replay) and "
+                   "finding-N.py (a runnable script; the key comes from the environment)")
+    p.add_argument("--replay", type=Path, metavar="FILE", help="replay a saved finding (or every finding with steps of a --json "
+                   "report) instead of the suite: the same steps, judged by the same checks")
+    p.add_argument("--no-sdk", action="store_true", help="do not hold answers to the official SDK's models")
     p.add_argument("--mutants", action="store_true", help="plant each catalogued fault in the fake and print the score (caught / planted)")
     p.set_defaults(func=contract_command)
 
@@ -50,7 +57,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "do not fail the run. Exits 1 on new drift.",
     )
     d.add_argument("--provider", required=True, choices=providers)
-    d.add_argument("--base-url", required=True, help="the target (the base URL the provider's SDK takes)")
+    d.add_argument("--base-url", help="the target (the base URL the provider's SDK takes); not with --cassette")
+    d.add_argument("--record", type=Path, metavar="DIR", help="only record the target's answers into DIR/PROVIDER.json, "
+                   "sanitised (no key, no prompt content), for --cassette")
+    d.add_argument("--cassette", type=Path, metavar="DIR", help="compare the fake with the answers recorded in DIR "
+                   "(offline: no request leaves the machine)")
     d.add_argument("--api-key", help="the target's key (default: the provider's environment variable)")
     d.add_argument("--allow-writes", action="store_true", help="also compare one create -> read -> cancel flow")
     d.add_argument("--budget", type=int, default=100, help="hard limit on the requests sent to the target (default 100)")
@@ -78,13 +89,29 @@ def contract_command(args: argparse.Namespace) -> int:
     if args.provider == "all" and args.base_url:
         print("mockserver contract: --provider all runs against the fake only; name one provider with --base-url", file=sys.stderr)
         return 2
+    if args.explore and not (args.base_url and args.allow_writes):
+        print("mockserver contract: --explore sends generated writes: it needs --base-url and --allow-writes", file=sys.stderr)
+        return 2
+    replay: tuple[dict, ...] = ()
+    if args.replay:
+        from .reproduce import load_findings
+
+        replay = tuple(f for f in load_findings(args.replay) if f.get("provider") in (None, args.provider))
+        if not replay:
+            print(f"mockserver contract: {args.replay} holds no finding of {args.provider} with steps", file=sys.stderr)
+            return 2
+        writes = sorted({s["label"] for f in replay for s in f["steps"] if s["method"] != "GET"})
+        if args.base_url and writes and not args.allow_writes:
+            print(f"mockserver contract: the finding sends writes ({', '.join(writes)}): add --allow-writes", file=sys.stderr)
+            return 2
     names = sorted(PROFILES) if args.provider == "all" else [args.provider]
     reports = []
     for name in names:
         options = Options(
             max_examples=args.max_examples, seed=args.seed, phases=tuple(p for p in args.phases.split(",") if p),
             flows=args.flows, poll_timeout=args.poll_timeout, poll_interval=args.poll_interval, max_wait=args.max_wait,
-            operations=tuple(args.operation), shrink=not args.no_shrink,
+            operations=tuple(args.operation), shrink=not args.no_shrink, explore=args.explore, sdk=not args.no_sdk,
+            replay=replay,
             baseline=frozenset(load_baseline(args.baseline, name)) if args.baseline else frozenset(),
         )
         try:
@@ -98,6 +125,14 @@ def contract_command(args: argparse.Namespace) -> int:
             return 2
         print(report.summary(verbose=args.verbose), flush=True)
         reports.append(report)
+        if args.save_findings:
+            from .profiles import get_profile
+            from .reproduce import save_findings
+
+            saved = save_findings(report, args.save_findings / name if args.provider == "all" else args.save_findings, get_profile(name))
+            if saved:
+                print(f"{len(saved)} finding(s) saved in {saved[0].parent} (replay: mockserver contract --provider {name} "
+                      f"--replay {saved[0]} --base-url URL)")
     if args.junit:
         write_junit(reports, args.junit)
     if args.json:
@@ -139,9 +174,19 @@ def drift_command(args: argparse.Namespace) -> int:
     from .runner import ContractSetupError
 
     baseline = args.baseline or specs_dir().parent / "contract_tests" / "baselines" / f"{args.provider}.json"
+    if bool(args.base_url) == bool(args.cassette) or (args.record and not args.base_url):
+        print("mockserver drift: give --base-url (to compare or --record) or --cassette DIR (offline), not both", file=sys.stderr)
+        return 2
     try:
+        if args.record:
+            from .drift import record_cassette
+
+            path = record_cassette(args.provider, args.base_url, args.api_key, args.record, allow_writes=args.allow_writes,
+                                   budget=args.budget)
+            print(f"recorded {len(json.loads(path.read_text())['steps'])} answers into {path}")
+            return 0
         drift = run_drift(args.provider, args.base_url, args.api_key, allow_writes=args.allow_writes, budget=args.budget,
-                          baseline=baseline)
+                          baseline=baseline, cassette=args.cassette)
     except ContractSetupError as exc:
         print(f"mockserver drift: {exc}", file=sys.stderr)
         return 2

@@ -339,7 +339,7 @@ def _side(profile: Profile, schema: Any, base_url: str, key: str, fake: bool, bu
 
 def run_drift(
     provider: str,
-    base_url: str,
+    base_url: str | None,
     api_key: str | None = None,
     *,
     allow_writes: bool = False,
@@ -347,6 +347,7 @@ def run_drift(
     baseline: Path | None = None,
     environ: dict[str, str] | None = None,
     fake_clock_speed: float = FAKE_CLOCK_SPEED,
+    cassette: Path | None = None,
 ) -> DriftReport:
     """Send the sequence to a fake started here and to ``base_url``; compare the answers step by step.
 
@@ -355,6 +356,13 @@ def run_drift(
     profile = get_profile(provider)
     env = dict(os.environ if environ is None else environ)
     key = api_key or profile.key_from_env(env)
+    if cassette is not None:
+        key = key or "offline"
+        if not cassette_file(cassette, provider).exists():
+            from .runner import ContractSetupError
+
+            raise ContractSetupError(f"no cassette for {provider} in {cassette}: record one with drift --record")
+        allow_writes = bool(json.loads(cassette_file(cassette, provider).read_text()).get("writes"))
     if not key:
         from .runner import ContractSetupError
 
@@ -362,10 +370,11 @@ def run_drift(
     spec = specs_dir() / f"{profile.spec}.yaml"
     document = yaml.safe_load(spec.read_text())
     shapes = SpecShapes(document)
-    drift = DriftReport(provider, base_url, Sanitizer(profile.secrets(key, env)))
+    drift = DriftReport(provider, base_url or f"cassette {cassette}", Sanitizer(profile.secrets(key, env)))
     fake_key = "sk-drift-" + secrets.token_hex(8)
     traces: list[list[tuple[str, Exchange]]] = []
-    for url, side_key, fake in ((None, fake_key, True), (base_url, key, False)):
+    sides = ((None, fake_key, True), (base_url, key, False))
+    for url, side_key, fake in sides if cassette is None else sides[:1]:
         report = Report(provider, url or "fake", "drift")
         with (fake_server(provider, fake_key, clock_speed=fake_clock_speed) if fake else _nullcontext(base_url)) as served:
             where = served.url if fake else served
@@ -378,6 +387,11 @@ def run_drift(
             if not fake:
                 drift.requests_sent = report.requests_sent
         traces.append(side.trace)
+    if cassette is not None:
+        recorded = load_cassette(cassette, provider)
+        traces.append(recorded)
+        drift.notes.append(f"target: the cassette {cassette_file(cassette, provider)} (recorded "
+                           f"{json.loads(cassette_file(cassette, provider).read_text()).get('recorded', '?')}), not the network")
     fake_trace, target_trace = traces
     accepted = load_drift_baseline(baseline) if baseline and baseline.exists() else set()
     for (step, a), (step_b, b) in zip(fake_trace, target_trace):
@@ -416,3 +430,69 @@ def update_baseline(path: Path, drift: DriftReport) -> None:
     ]
     data.setdefault("contract", [])
     path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+# -- cassettes: a target's answers, recorded once, compared offline ---------------------------------------
+
+# fields whose text is what the user asked or heard: never stored (their type is kept, which is what drift compares)
+PRIVATE_KEYS = re.compile(r"^(messages|content|prompt|user_prompt|input|instructions|transcript\w*|text|body_text|"
+                          r"result_explanation|first_name|last_name|customer_phone|phone\w*|to_number|from_number|"
+                          r"metrics|dynamic_variables|name)$")
+
+
+def redact(value: Any, private: bool = False) -> Any:
+    """``value`` with every string under a private key replaced (numbers, booleans and shapes kept)."""
+    if isinstance(value, dict):
+        return {k: redact(v, private or bool(PRIVATE_KEYS.match(str(k)))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, private) for v in value]
+    if private and isinstance(value, str):
+        return "[redacted]"
+    return value
+
+
+def cassette_file(directory: Path, provider: str) -> Path:
+    return Path(directory) / f"{provider}.json"
+
+
+def record_cassette(
+    provider: str, base_url: str, api_key: str | None, directory: Path, *, allow_writes: bool = False,
+    budget: int | None = 100, environ: dict[str, str] | None = None,
+) -> Path:
+    """Send the drift sequence to ``base_url`` and store its answers, sanitised (no key, no prompt content)."""
+    import datetime
+
+    profile = get_profile(provider)
+    env = dict(os.environ if environ is None else environ)
+    key = api_key or profile.key_from_env(env)
+    if not key:
+        from .runner import ContractSetupError
+
+        raise ContractSetupError(f"no API key for {provider}: pass --api-key or set {' or '.join(profile.key_env)}")
+    spec = specs_dir() / f"{profile.spec}.yaml"
+    document = yaml.safe_load(spec.read_text())
+    sanitize = Sanitizer(profile.secrets(key, env))
+    report = Report(provider, base_url, "record")
+    notes = []
+    schema = fuzz.load(spec, fuzz.FuzzOptions(), base_url, {})
+    with _side(profile, schema, base_url, key, False, budget, env, report) as side:
+        try:
+            sequence(side, profile, document, allow_writes)
+        except (BudgetExhausted, FlowError) as exc:
+            notes.append(f"sequence stopped early: {exc}")
+    data = {
+        "provider": provider, "writes": allow_writes, "requests_sent": report.requests_sent, "notes": notes,
+        "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "steps": [{"step": step, "operation_id": e.operation_id, "label": e.label, "status": e.status, "body": redact(e.body)}
+                  for step, e in side.trace],
+    }
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = cassette_file(directory, provider)
+    path.write_text(json.dumps(sanitize(data), indent=2) + "\n")
+    return path
+
+
+def load_cassette(directory: Path, provider: str) -> list[tuple[str, Exchange]]:
+    data = json.loads(cassette_file(directory, provider).read_text())
+    return [(s["step"], Exchange(s["operation_id"], s["label"], s["status"], s["body"], {}, "(recorded)")) for s in data["steps"]]

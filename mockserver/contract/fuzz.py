@@ -8,6 +8,8 @@ operations get negative cases only, which a conforming server rejects without cr
 
 from __future__ import annotations
 
+import hashlib
+import random
 import re
 import threading
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ class FuzzOptions:
     allow_writes: bool = False
     operations: tuple[str, ...] = ()  # restrict to these operationIds (empty: all)
     shrink: bool = True  # minimise failing cases (more requests, clearer examples)
+    explore: bool = False  # a target you own, writes allowed: generated writes too (fuzzing and stateful phases)
 
 
 POSITIVE_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]  # schemathesis' own default
@@ -49,7 +52,8 @@ def config_dict(options: FuzzOptions, refusals: dict[str, tuple[tuple[int, ...],
     phases: dict[str, Any] = {name: {"enabled": name in options.phases} for name in PHASES}
     if not options.full:
         phases["coverage"]["unexpected-methods"] = []  # never send undeclared methods to a real target
-        phases["stateful"]["enabled"] = False  # stateful sequences create; the kit's flows do that, bounded
+        # stateful sequences create; the kit's flows do that, bounded (unless --explore asks for generated writes)
+        phases["stateful"]["enabled"] = options.explore and "stateful" in options.phases
     phases["stateful"]["max-steps"] = options.stateful_steps
     data: dict[str, Any] = {
         "seed": options.seed,
@@ -71,7 +75,7 @@ def config_dict(options: FuzzOptions, refusals: dict[str, tuple[tuple[int, ...],
         }
         for operation_id, (statuses, _why) in sorted((refusals or {}).items())
     ]
-    if not options.full:
+    if not options.full and not options.explore:
         unsafe: dict[str, Any] = {"include-method": list(UNSAFE)}
         if options.allow_writes:
             unsafe["generation"] = {"mode": "negative"}
@@ -97,7 +101,7 @@ def load(
     schema.config.update(base_url=base_url, headers=headers)
     if options.operations:
         schema = schema.include(operation_id=list(options.operations))
-    if not options.full and options.allow_writes:
+    if not options.full and options.allow_writes and not options.explore:
         # negative cases of an unsafe operation without a body (cancel, delete) could only vary a string id:
         # nothing invalid to send; the kit's flows exercise those operations
         bodiless = [
@@ -117,6 +121,7 @@ class _Run:
     observer: Observer
     headers: dict[str, str]
     context: dict[str, Any]
+    explore: bool = False
 
 
 # the kit runs in progress, by spec title (titles are unique across specs/); checks and hooks are global
@@ -141,7 +146,7 @@ def batch_semantics(ctx: Any, response: Any, case: Any) -> None:
     except Exception:  # noqa: BLE001 - not JSON: nothing to observe
         return None
     operation_id = case.operation.definition.raw.get("operationId")
-    example = case.as_curl_command(headers=active.headers)
+    example = placeholders(case.as_curl_command(headers=active.headers), active.profile)
     phase = case.meta.phase.name.value if case.meta is not None else ""
     active.observer.observe(operation_id, case.operation.label, {k: str(v) for k, v in (case.path_parameters or {}).items()},
                      response.status_code, body, example, phase)
@@ -149,6 +154,8 @@ def batch_semantics(ctx: Any, response: Any, case: Any) -> None:
 
 
 # -- running --------------------------------------------------------------------------------------------
+
+
 
 
 @schemathesis.hook("before_call")
@@ -165,6 +172,12 @@ def pin_valid_values(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     if not isinstance(case.body, dict):
         return
     case.body.update(active.profile.samples.get(operation_id, {}))
+    explore = active.profile.explore_files.get(operation_id)
+    if active.explore and explore is not None and "file" in case.body:
+        # --explore: half the uploads become inputs of the provider's format, valid and broken lines mixed
+        rng = random.Random(hashlib.sha256(repr(sorted(case.body.items(), key=str)).encode()).digest())
+        if rng.random() < 0.5:
+            case.body["file"] = explore(rng).decode()  # text: a string, as the schema says (bytes would make the case "invalid")
     if meta.phase.name.value == "stateful":
         case.body.update(active.profile.stateful_pins.get(operation_id, {}))
 
@@ -177,19 +190,20 @@ def run(
     meter: Meter,
     headers: dict[str, str],
     context: dict[str, Any] | None = None,
+    explore: bool = False,
 ) -> None:
     """Run the engine over ``schema`` and record every check result (and the observer's) in ``report``."""
     title = schema.raw_schema.get("info", {}).get("title")
     stream = from_schema(schema).execute()
     meter.on_exhausted.append(stream.stop)
     with _ACTIVE_LOCK:
-        _ACTIVE[title] = _Run(profile, observer, headers, context or {})
+        _ACTIVE[title] = _Run(profile, observer, headers, context or {}, explore)
     try:
         for event in stream:
             if isinstance(event, events.ScenarioFinished):
-                _record(event, report)
+                _record(event, report, profile)
             elif isinstance(event, events.NonFatalError):
-                if "budget" in event.info.message or meter.exhausted:
+                if "budget" in event.info.message or meter.exhausted or "not sent:" in event.info.message:
                     continue
                 report.error(f"{event.label}: {event.info.title}: {event.info.message}")
             elif isinstance(event, events.FatalError):
@@ -224,7 +238,20 @@ def _binary_part_retyped(failure: Any, case: Any) -> bool:
     return set(mentioned) <= _binary_parts(case)
 
 
-def _record(event: events.ScenarioFinished, report: Report) -> None:
+def placeholders(text: str, profile: Profile) -> str:
+    """schemathesis' curl lines show credentials as [Filtered]: put the environment variable that holds them there."""
+    marker = "\x00KEY\x00"
+    for name, value in profile.auth(marker).items():
+        shown = value.replace(marker, "$" + profile.key_env[0])
+        for spelled in (name, name.lower(), name.title()):
+            text = text.replace(f"-H '{spelled}: [Filtered]'", f'-H "{name}: {shown}"')
+    for name, (var, _default) in profile.extra_headers.items():
+        for spelled in (name, name.lower(), name.title()):
+            text = text.replace(f"-H '{spelled}: [Filtered]'", f'-H "{name}: ${var}"')
+    return text
+
+
+def _record(event: events.ScenarioFinished, report: Report, profile: Profile | None = None) -> None:
     recorder = event.recorder
     phase = event.phase.value
     for case_id, checks in recorder.checks.items():
@@ -241,7 +268,8 @@ def _record(event: events.ScenarioFinished, report: Report) -> None:
                     continue
                 report.fail(Finding(
                     operation=failure.operation or label, check=check.name, title=failure.title, message=failure.message,
-                    code=failure.code, example=check.failure_info.code_sample, phase=phase,
+                    code=failure.code, phase=phase,
+                    example=placeholders(check.failure_info.code_sample, profile) if profile else check.failure_info.code_sample,
                 ))
             elif check.status.value == "error":
                 report.error(f"{label}: the check {check.name} crashed")

@@ -24,6 +24,10 @@ class BudgetExhausted(requests.exceptions.RequestException):
     """The run's request budget is spent; nothing more is sent."""
 
 
+class NotPermitted(requests.exceptions.RequestException):
+    """The run is limited to some operations (``--operation``); this request is for another one and is not sent."""
+
+
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a Retry-After value: delta-seconds or an HTTP date."""
     if not value:
@@ -70,6 +74,9 @@ class Meter:
         self._lock = threading.Lock()
         self._cleanup = threading.local()
         self._original: Any = None
+        # (method, URL) -> whether it may be sent: set when the run is limited to some operations
+        self.permit: Callable[[str, str], bool] | None = None
+        self.not_permitted: dict[str, int] = {}
 
     # -- budget ----------------------------------------------------------------------------------
 
@@ -121,6 +128,11 @@ class Meter:
         original = self._original
         if not request.url or origin(request.url) != self.origin:
             return original(adapter, request, *args, **kwargs)
+        if self.permit is not None and not self.permit(request.method or "GET", request.url):
+            what = f"{request.method} {urlsplit(request.url).path}"
+            with self._lock:
+                self.not_permitted[what] = self.not_permitted.get(what, 0) + 1
+            raise NotPermitted(f"not sent: {what} is outside the operations the run is limited to")
         retries = 0
         while True:
             self._take(request.method or "GET")

@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from xml.etree import ElementTree as ET
 
 from .meter import Sanitizer
@@ -24,6 +24,7 @@ class Finding:
     example: str = ""  # how to reproduce: a curl command or the request sequence
     phase: str = ""
     count: int = 1
+    steps: list[dict[str, Any]] = field(default_factory=list)  # every request that led here (reproduce.py)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -63,6 +64,8 @@ class Report:
     created: list[str] = field(default_factory=list)
     cleanup: list[tuple[str, bool, str]] = field(default_factory=list)  # (what, done, detail)
     baseline: set[tuple[str, str]] = field(default_factory=set)
+    # while the kit handles one of its own answers: the steps that led to it (attached to findings made then)
+    steps: Callable[[], list[dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
 
     # -- recording -------------------------------------------------------------------------------
 
@@ -76,6 +79,8 @@ class Report:
         self.outcome(operation, check).passed += count
 
     def fail(self, finding: Finding) -> None:
+        if not finding.steps and self.steps is not None:
+            finding.steps = self.steps()
         outcome = self.outcome(finding.operation, finding.check)
         for existing in outcome.findings:
             if existing.key == finding.key:
@@ -144,7 +149,15 @@ class Report:
                     lines.append(f"          {code}{s(finding.title)}" + (f" ({finding.phase})" if finding.phase else ""))
                     for text in s(finding.message).strip().splitlines()[:6]:
                         lines.append(f"            {text}")
-                    if finding.example:
+                    if finding.example and "\n" in finding.example.strip():
+                        requests_in = finding.example.count("show(") - 1
+                        if verbose:
+                            lines.append("            reproduce (a Python script):")
+                            lines += [f"              {text}" for text in s(finding.example).rstrip().splitlines()]
+                        else:
+                            lines.append(f"            reproduce: a script of {requests_in} request(s), "
+                                         "printed with --verbose, saved by --save-findings DIR, replayed by --replay")
+                    elif finding.example:
                         lines.append(f"            reproduce: {s(finding.example)}")
         if self.created:
             lines.append(f"\ncreated: {len(self.created)} resource(s)")
@@ -187,7 +200,7 @@ class Report:
                     "failures": [
                         {
                             "code": f.code, "title": f.title, "message": f.message, "example": f.example,
-                            "phase": f.phase, "count": f.count,
+                            "phase": f.phase, "count": f.count, **({"steps": f.steps} if f.steps else {}),
                         }
                         for f in o.findings
                     ],

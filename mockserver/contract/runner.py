@@ -14,13 +14,14 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import requests
 
 from ..spec.loader import specs_dir
 from . import fuzz
-from .api import Api, FlowError, operation_ids
+from .api import Api, FlowError, NotAllowed, operation_ids
+from .invariants import Ledger
 from .meter import BudgetExhausted, Meter, Sanitizer
 from .profiles import Profile, get_profile
 from .report import Report
@@ -43,7 +44,7 @@ class Options:
     seed: int = 0
     phases: tuple[str, ...] = fuzz.PHASES
     stateful_steps: int = 8
-    flows: int = 2
+    flows: int = 3
     poll_timeout: float | None = None  # default: 10s against the fake, 60s against a URL
     poll_interval: float | None = None  # default: 0.05s against the fake (whose clock moves per poll), 2s against a URL
     page_size: int = 1
@@ -53,6 +54,10 @@ class Options:
     operations: tuple[str, ...] = ()  # restrict schemathesis to these operationIds
     shrink: bool = True  # minimise failing cases (clearer examples, more requests)
     baseline: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    explore: bool = False  # with writes against a URL: schemathesis' fuzzing and stateful phases send writes too
+    sdk: bool = True  # hold every answer to the official SDK's models, where installed
+    # replay saved findings (reproduce.load_findings) instead of the suite: their steps only, judged by every check
+    replay: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,36 @@ def run_contract(
     return _run(profile, spec, base_url, key, "writes" if allow_writes else "read-only", allow_writes, budget, options, env, fake=False)
 
 
+def permit(schema: Any, base_url: str, allowed: set[str]) -> Callable[[str, str], bool]:
+    """Whether a request (method, URL) is for one of the ``allowed`` operationIds of ``schema``."""
+    import re
+    from urllib.parse import urlsplit
+
+    prefix = urlsplit(base_url).path.rstrip("/")
+    patterns = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.definition.raw.get("operationId") in allowed:
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(operation.path))
+            patterns.append((operation.method.upper(), re.compile("^" + re.escape(prefix) + regex + "/?$")))
+
+    def check(method: str, url: str) -> bool:
+        path = urlsplit(url).path
+        return any(m == method.upper() and p.match(path) for m, p in patterns)
+
+    return check
+
+
+def _replay(api: Api, options: Options) -> None:
+    from .reproduce import replay_steps
+
+    for number, finding in enumerate(options.replay, 1):
+        api.begin(f"finding {number}")
+        api.report.note(f"replayed finding {number}: {finding.get('check')} on {finding.get('operation')}: "
+                        f"{finding.get('title', '')[:160]} ({len(finding.get('steps', []))} steps)")
+        replay_steps(api, finding.get("steps", []), timeout=options.poll_timeout or 10.0, interval=options.poll_interval or 0.05)
+
+
 def _run(
     profile: Profile, spec: Path, base_url: str, key: str, mode: str, writes: bool, budget: int | None,
     options: Options, env: dict[str, str], fake: bool, tick: Callable[[], None] | None = None,
@@ -130,35 +165,47 @@ def _run(
     fuzz_options = fuzz.FuzzOptions(
         max_examples=options.max_examples, seed=options.seed, phases=options.phases, stateful_steps=options.stateful_steps,
         request_timeout=options.request_timeout, full=fake, allow_writes=writes, operations=options.operations,
-        shrink=options.shrink,
+        shrink=options.shrink, explore=options.explore and writes and not fake,
     )
     schema = fuzz.load(spec, fuzz_options, base_url, headers, profile.refusals)
     everything = fuzz.load(spec, replace(fuzz_options, operations=()), base_url, headers, profile.refusals) if options.operations else schema
     with Meter(base_url, budget=budget, max_wait=options.max_wait) as meter:
+        if options.operations:
+            meter.permit = permit(everything, base_url, set(options.operations))
         observer = Observer(profile, report)
         api = Api(profile, everything, base_url, headers, report, observer, meter, profile.context(env, fake=fake),
-                  timeout=options.request_timeout, tick=tick)
+                  timeout=options.request_timeout, tick=tick,
+                  allowed=frozenset(options.operations) if options.operations else None,
+                  poll_timeout=options.poll_timeout or 10.0, poll_interval=options.poll_interval or 0.05)
+        api.ledger = Ledger(observer, sdk=options.sdk)
+        api.ledger.memory["_labels"] = {op: api.label(op) for op in api.operations}
         if writes and not fake and profile.write_warning:
             report.note(f"writes allowed: {profile.write_warning}")
         try:
             steps = []
-            if writes and options.flows:
+            if options.replay:
+                steps.append(("replay", lambda: _replay(api, options)))
+            elif writes and options.flows:
                 steps.append(("flows", lambda: run_flows(api, options.flows, options.poll_timeout or 10.0, options.poll_interval or 0.05)))
             known = operation_ids(everything)
-            for pagination in profile.pagination:
-                if pagination.operation_id in known:
+            for pagination in profile.pagination if not options.replay else ():
+                if pagination.operation_id in known and (api.allowed is None or pagination.operation_id in api.allowed):
                     steps.append(("pagination", lambda p=pagination: check_pagination(api, p, options.page_size, options.max_pages)))
-            if not writes:
+            if not writes and not options.replay:
                 steps.append(("observe", lambda: observe_existing(api, interval=options.poll_interval or 1.0)))
-            if options.phases:
-                steps.append(("schemathesis", lambda: fuzz.run(schema, profile, report, observer, meter, headers, api.context)))
+            if options.phases and not options.replay:
+                steps.append(("schemathesis", lambda: fuzz.run(schema, profile, report, observer, meter, headers, api.context,
+                                                                       explore=fuzz_options.explore)))
             for phase, step in steps:
                 api.phase = phase
+                api.begin(phase)
                 clock = time.monotonic()
                 try:
                     step()
                 except BudgetExhausted:
                     break
+                except NotAllowed as exc:
+                    report.note(f"{phase} skipped: {exc}")
                 except FlowError:
                     continue  # already reported; the other steps still run
                 except requests.RequestException as exc:
@@ -172,5 +219,11 @@ def _run(
         report.requests_by_method = dict(meter.by_method)
         report.waited_seconds = meter.waited
         report.stopped_by_budget = meter.exhausted
+        if meter.not_permitted:
+            by_method: dict[str, int] = {}
+            for what, count in meter.not_permitted.items():
+                by_method[what.split(" ", 1)[0]] = by_method.get(what.split(" ", 1)[0], 0) + count
+            report.note(f"--operation: {sum(by_method.values())} request(s) for other operations were not sent ("
+                        + ", ".join(f"{m} {n}" for m, n in sorted(by_method.items())) + "; schemathesis asks for them to make test data)")
     report.elapsed = time.monotonic() - started
     return report

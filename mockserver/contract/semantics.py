@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .profiles import Created, Pagination, Profile, Resource, View, as_time, dig
 from .report import Finding, Report
@@ -214,10 +214,13 @@ def _walk(api: Api, pagination: Pagination, size: int, max_pages: int, problems:
     """Follow the list page by page (pages of ``size``), noting every contradiction in ``problems``."""
     walk = _Walk()
     cursor: Any = None
+    promised = False  # the page before said there is more
     while walk.pages < max_pages:
         ids, walk.example, body = _page(api, pagination, size, cursor, api.context)
         walk.pages += 1
         where = f"page {walk.pages} (limit {size})"
+        if promised and not ids:
+            problems.append(f"{where} is empty, but page {walk.pages - 1} said {pagination.has_more}=true")
         if len(ids) > size:
             problems.append(f"{where} returned {len(ids)} items")
         repeated = [i for i in ids if i in walk.ids]
@@ -235,6 +238,7 @@ def _walk(api: Api, pagination: Pagination, size: int, max_pages: int, problems:
             walk.complete = True
             return walk
         more = walk.has_more if isinstance(walk.has_more, bool) else len(ids) >= size
+        promised = walk.has_more is True
         if not more:
             walk.complete = True
             return walk
@@ -309,53 +313,115 @@ def check_created_readable(api: Api, created: Created) -> dict[str, Any] | None:
 MAX_POLLS = 200
 
 
-def poll(api: Api, created: Created, timeout: float, interval: float, until_terminal: bool = True) -> str | None:
-    """Read the resource (and what hangs off it) until it is terminal or ``timeout`` passes; the last status."""
+def poll(api: Api, created: Created, timeout: float, interval: float, until_terminal: bool = True,
+         until: Callable[[dict[str, Any]], bool] | None = None) -> str | None:
+    """Read the resource (and what hangs off it) until it is terminal (or ``until`` holds) or ``timeout`` passes.
+
+    Returns the last status; ``api.last_poll`` says how many reads that took and how long, really."""
     resource = api.profile.resource(created.resource)
     lifecycle = resource.lifecycle
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     polls = 0
     status: str | None = None
-    while True:
-        polls += 1
-        _, item = read(api, resource, created.id)
-        if api.profile.poll_related is not None:
-            api.profile.poll_related(api, created)
-        status = item.get(resource.status) if item and resource.status else None
-        if lifecycle is None or status not in lifecycle.states:
-            return status  # nothing to wait for: unreadable, or a status the lifecycle does not know (reported)
-        if (until_terminal and status in lifecycle.terminal) or time.monotonic() >= deadline or polls >= MAX_POLLS:
-            return status
-        if api.tick is not None:
-            api.tick()  # the kit's own fake: move its clock instead of waiting
-        else:
-            time.sleep(interval)
+    try:
+        while True:
+            polls += 1
+            _, item = read(api, resource, created.id)
+            if api.profile.poll_related is not None:
+                api.profile.poll_related(api, created)
+            status = item.get(resource.status) if item and resource.status else None
+            if lifecycle is None or status not in lifecycle.states:
+                return status  # nothing to wait for: unreadable, or a status the lifecycle does not know (reported)
+            if until is not None and item is not None and until(item):
+                return status
+            if (until_terminal and status in lifecycle.terminal) or time.monotonic() >= deadline or polls >= MAX_POLLS:
+                return status
+            if api.tick is not None:
+                api.tick()  # the kit's own fake: move its clock instead of waiting
+            else:
+                time.sleep(interval)
+    finally:
+        api.last_poll = (polls, time.monotonic() - started)
+
+
+def check_listed(api: Api, created: Created) -> None:
+    """List the resource's collection right after the create (the invariants check the new one is in it)."""
+    resource = api.profile.resource(created.resource)
+    listing = next((p for p in api.profile.pagination if any(v.operation_id == p.operation_id and v.many for v in resource.views)), None)
+    if listing is None or (api.allowed is not None and listing.operation_id not in api.allowed):
+        return
+    query = dict(listing.query(api.context) if listing.query else {})
+    query[listing.limit_param] = listing.max_limit
+    api.call(listing.operation_id, query=query)
 
 
 def run_flows(api: Api, count: int, timeout: float, interval: float) -> None:
-    """``count`` create -> read -> poll -> cancel flows; even flows cancel at once, odd ones let the resource run."""
+    """``count`` create -> read -> list -> poll -> cancel flows, in three kinds: cancel at once; let the resource
+    finish, fetch its results and try to cancel it then (a finished resource must refuse); cancel once it has
+    made progress (partial results). Each flow is its own story: a finding carries the steps of its flow."""
+    from .api import NotAllowed
+
     profile = api.profile
     if profile.create is None:
         api.report.note(f"{profile.name}: no create flow in the profile")
         return
     for number in range(count):
-        created = profile.create(api)
-        check_created_readable(api, created)
-        resource = profile.resource(created.resource)
-        terminal = resource.lifecycle.terminal if resource.lifecycle else frozenset()
-        if number % 2 == 0 and profile.cancel is not None:
-            profile.cancel(api, created.id)
-            status = poll(api, created, timeout, interval)
-        else:
-            status = poll(api, created, timeout, interval)
-            if status not in terminal and profile.cancel is not None:
-                profile.cancel(api, created.id)
-                status = poll(api, created, timeout, interval)
+        api.begin(f"flow {number + 1}")
+        try:
+            _flow(api, number, timeout, interval)
+        except NotAllowed as exc:
+            api.report.note(f"flows skipped: {exc}")
+            return
+    if profile.probe_bad_input is not None:
+        api.begin("bad input")
+        try:
+            profile.probe_bad_input(api)
+        except NotAllowed as exc:
+            api.report.note(f"bad-input probe skipped: {exc}")
+
+
+def _flow(api: Api, number: int, timeout: float, interval: float) -> None:
+    profile = api.profile
+    assert profile.create is not None
+    created = profile.create(api)
+    check_created_readable(api, created)
+    check_listed(api, created)
+    resource = profile.resource(created.resource)
+    terminal = resource.lifecycle.terminal if resource.lifecycle else frozenset()
+    kind = number % 3
+    waited = [0, 0.0]
+
+    def wait(**kwargs: Any) -> str | None:
+        status = poll(api, created, timeout, interval, **kwargs)
+        waited[0] += api.last_poll[0]
+        waited[1] += api.last_poll[1]
+        return status
+
+    if kind == 0 and profile.cancel is not None:
+        profile.cancel(api, created.id)
+        status = wait()
+    elif kind == 2 and profile.cancel is not None and profile.progressed is not None:
+        status = wait(until=profile.progressed)
         if status not in terminal:
-            api.report.note(f"{resource.name} {created.id} was still {status!r} after {timeout:.0f}s of polling")
-        # two more reads after the end: a terminal resource must stay exactly as it is
-        for _ in range(2):
-            poll(api, created, 0, interval, until_terminal=False)
+            profile.cancel(api, created.id)
+            status = wait()
+    else:
+        status = wait()
+        if status not in terminal and profile.cancel is not None:
+            profile.cancel(api, created.id)
+            status = wait()
+    if status not in terminal:
+        api.report.note(f"{resource.name} {created.id} was still {status!r} after {waited[0]} read(s) in {waited[1]:.1f}s "
+                        f"of polling (limit {timeout:g}s)")
+        return
+    if profile.fetch_results is not None:
+        profile.fetch_results(api, created)
+    if profile.cancel is not None and kind == 1:
+        profile.cancel(api, created.id)  # a finished resource: must be refused as documented, and change nothing
+    # more reads after the end: a terminal resource must stay exactly as it is
+    for _ in range(3):
+        poll(api, created, 0, interval, until_terminal=False)
 
 
 def observe_existing(api: Api, reads: int = 2, limit: int = 3, interval: float = 1.0) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from mockserver.contract.api import Exchange
@@ -63,3 +64,33 @@ def test_undeclared_fields_are_warnings_only() -> None:
         drift = run_drift("anyapi", url, KEY, allow_writes=True, environ={}, fake_clock_speed=0.0)
     assert drift.exit_code == 0
     assert {d.kind for d in drift.differences} == {"undeclared_field"} and KEY not in drift.markdown() + json.dumps(drift.as_dict())
+
+
+def test_record_a_cassette_then_compare_offline(tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+    from mockserver.cli import main
+    from mockserver.core.settings import Settings
+    from mockserver.server.live import LiveServer
+
+    # "the real provider": a second fake, with its own key and a clock that runs
+    with LiveServer(Settings(api_keys={"retell": (KEY,)}, clock_speed=20.0)) as second:
+        code = main(["drift", "--provider", "retell", "--base-url", second.base_url("retell"), "--api-key", KEY,
+                     "--allow-writes", "--record", str(tmp_path)])
+    assert code == 0 and "recorded" in capsys.readouterr().out
+    stored = (tmp_path / "retell.json").read_text()
+    data = json.loads(stored)
+    assert data["writes"] and len(data["steps"]) > 6 and {s["status"] for s in data["steps"]} >= {200, 401}
+    assert KEY not in stored and "opening hours" not in stored  # no key, no prompt content
+    # offline: the fake against the cassette (no target URL at all)
+    code = main(["drift", "--provider", "retell", "--cassette", str(tmp_path), "--json", str(tmp_path / "d.json")])
+    report = json.loads((tmp_path / "d.json").read_text())
+    assert code == 0 and report["steps"] and not [d for d in report["differences"] if d["severity"] == "error"], report
+    # a provider that changed: the recorded answer of the create now has another status, and the type of a field
+    for step in data["steps"]:
+        if step["operation_id"] == "createTestCaseDefinition":
+            step["status"] = 400
+        if step["operation_id"] == "listBatchTests" and isinstance(step["body"], dict):
+            step["body"]["has_more"] = "no"
+    (tmp_path / "retell.json").write_text(json.dumps(data))
+    assert main(["drift", "--provider", "retell", "--cassette", str(tmp_path), "--json", str(tmp_path / "d.json")]) == 1
+    kinds = {(d["kind"], d["path"]) for d in json.loads((tmp_path / "d.json").read_text())["differences"]}
+    assert ("status", "$status") in kinds and ("type", "has_more") in kinds

@@ -53,6 +53,7 @@ class View:
     envelope: tuple[str, ...] = ()  # keys to unwrap first, e.g. ("data",) for FormantAI
     id_from_path: str | None = None  # the id is this path parameter, not a field of the body
     partial: bool = False  # the body carries only some fields (AnyAPI's cancel answer)
+    creates: bool = False  # the operation creates the resource (initial_state, distinct_ids, created_listed)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ class Resource:
     monotonic: tuple[str, ...] = ()
     # problems of one snapshot (counters that do not add up); an empty list means consistent
     consistency: Callable[[dict[str, Any]], list[str]] | None = None
+    # operationId of a mutation (cancel) -> (the statuses that refuse it on a finished resource, the terminal states in
+    # which repeating it is documented to be accepted and change nothing)
+    mutations: dict[str, tuple[tuple[int, ...], frozenset[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,18 @@ class Profile:
     # a reference the generator cannot know (cancel of a finished batch ...), as documented in the README;
     # positive_data_acceptance accepts them for that operation only
     refusals: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
+    # checks over the kit's steps that only this provider needs (result files, runs, metrics): invariants.Hook
+    invariants: tuple[Callable[..., None], ...] = ()
+    # after a created resource finished: fetch what it produced (result files), so the invariants see it
+    fetch_results: Callable[[Api, Created], None] | None = None
+    # send an input that is not valid (a JSONL line that is not JSON ...): a server must refuse it, never crash
+    probe_bad_input: Callable[[Api], None] | None = None
+    # whether a running resource has made progress (partial results are then expected on cancel)
+    progressed: Callable[[dict[str, Any]], bool] | None = None
+    # operationId -> (the official SDK's model, where in the answer: "" the body, "data[]"/"items[]" each item, or a key)
+    sdk_models: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # operationId of an upload -> a Hypothesis strategy for the file part, used by --explore (generated inputs)
+    explore_files: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
     def key_from_env(self, environ: dict[str, str] | None = None) -> str | None:
         env = os.environ if environ is None else environ

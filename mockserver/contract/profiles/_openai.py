@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import TYPE_CHECKING, Any
 
 from . import Created, Lifecycle, Pagination, Resource, View
@@ -60,7 +61,7 @@ def request_counts(batch: dict[str, Any]) -> list[str]:
 
 
 def batch_resource(lifecycle: Lifecycle, cancel_partial: bool = False, list_op: bool = True) -> Resource:
-    views = [View("createBatch"), View("retrieveBatch"), View("cancelBatch", partial=cancel_partial)]
+    views = [View("createBatch", creates=True), View("retrieveBatch"), View("cancelBatch", partial=cancel_partial)]
     if list_op:
         views.append(View("listBatches", many=True))
     return Resource(
@@ -73,11 +74,13 @@ def batch_resource(lifecycle: Lifecycle, cancel_partial: bool = False, list_op: 
         stable=("id", "object", "created_at", "expires_at", "input_file_id", "endpoint", "completion_window"),
         monotonic=("request_counts.total", "request_counts.completed", "request_counts.failed"),
         consistency=request_counts,
+        # cancelling a finished batch is refused with a 400; a cancelled one may be cancelled again (nothing changes)
+        mutations={"cancelBatch": ((400,), frozenset({"cancelled"}))},
     )
 
 
 def file_resource(list_op: bool) -> Resource:
-    views = [View("createFile"), View("retrieveFile")] + ([View("listFiles", many=True)] if list_op else [])
+    views = [View("createFile", creates=True), View("retrieveFile")] + ([View("listFiles", many=True)] if list_op else [])
     return Resource(
         name="file",
         id_field="id",
@@ -149,3 +152,81 @@ def _refused(api: Api, exchange: Any) -> None:
 
 # cancelling a finished batch is a 400 (the README's choice where OpenAI documents nothing)
 CANCEL_REFUSALS = {"cancelBatch": ((400,), "cancelling a finished batch is a 400 (README: choice where OpenAI documents nothing)")}
+
+
+def fetch_results(api: Api, created: Created) -> None:
+    """Download the output and error files of a finished batch (the invariants compare them with its counts)."""
+    exchange = api.call("retrieveBatch", path={"batch_id": created.id})
+    body = exchange.body if isinstance(exchange.body, dict) else {}
+    for key in ("output_file_id", "error_file_id"):
+        if body.get(key) and api.has("downloadFile"):
+            api.call("downloadFile", path={"file_id": body[key]})
+
+
+# a batch input whose second line is not JSON: a server refuses it (400 at upload or creation, or a failed batch)
+BAD_INPUT = (json.dumps(INPUT_LINES[0]) + "\n{not json\n").encode()
+
+
+def probe_bad_input(api: Api) -> None:
+    """Upload an input with a line that is not JSON and make a batch of it: refused or failed, never a 5xx or a success."""
+    from ..report import Finding
+
+    upload = api.call("createFile", files={"file": ("mockserver_contract_bad.jsonl", BAD_INPUT, "application/jsonl")},
+                      data={"purpose": "batch"})
+    if not upload.ok() or not isinstance(upload.body, dict) or "id" not in upload.body:
+        api.report.passed(upload.label, "bad_input_refused") if 400 <= upload.status < 500 else None
+        return
+    file_id = str(upload.body["id"])
+    if api.has("deleteFile"):
+        api.on_cleanup(f"file {file_id} (delete)", lambda: _delete_file(api, file_id), cost=1)
+    batch = api.call("createBatch", json_body={"input_file_id": file_id, "endpoint": "/v1/chat/completions", "completion_window": "24h"})
+    if not batch.ok() or not isinstance(batch.body, dict) or "id" not in batch.body:
+        if 400 <= batch.status < 500:
+            api.report.passed(batch.label, "bad_input_refused")
+        return
+    batch_id = str(batch.body["id"])
+    api.on_cleanup(f"batch {batch_id} (cancel if still running)", lambda: _cancel_if_active(api, batch_id), cost=2)
+    from ..semantics import poll
+
+    status = poll(api, Created("batch", batch_id), api.poll_timeout, api.poll_interval)
+    problems = [] if status in ("failed", None) or status in ACTIVE else [
+        f"batch {batch_id} was made from an input with a line that is not JSON and ended {status!r}, not 'failed'"]
+    for problem in problems:
+        api.report.fail(Finding(operation=batch.label, check="bad_input_refused", title=problem, message=problem,
+                                example=api.script(), phase=api.phase))
+    if not problems:
+        api.report.passed(batch.label, "bad_input_refused")
+
+
+def progressed(batch: dict[str, Any]) -> bool:
+    counts = batch.get("request_counts")
+    return isinstance(counts, dict) and (counts.get("completed") or 0) + (counts.get("failed") or 0) > 0
+
+
+SDK_MODELS = {
+    "createBatch": ("openai.types.Batch", ""), "retrieveBatch": ("openai.types.Batch", ""),
+    "listBatches": ("openai.types.Batch", "data[]"), "createFile": ("openai.types.FileObject", ""),
+    "retrieveFile": ("openai.types.FileObject", ""), "listFiles": ("openai.types.FileObject", "data[]"),
+}
+
+
+EXPLORE_BROKEN = ("{not json", "[]", '{"custom_id": 7}', '{"method": "POST"}', "", "\u00f6", "null", '{"custom_id": "x", "body": ')
+
+
+def explore_jsonl(rng: random.Random) -> bytes:
+    """A generated batch input for --explore: one to five lines, valid request lines mixed with broken ones."""
+    lines = []
+    for _ in range(rng.randint(1, 5)):
+        if rng.random() < 0.6:
+            n = rng.randint(0, 10_000)
+            lines.append(json.dumps({"custom_id": f"explore-{n}", "method": "POST", "url": "/v1/chat/completions",
+                                     "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Say {n}."}]}}))
+        else:
+            lines.append(rng.choice(EXPLORE_BROKEN))
+    return ("\n".join(lines) + "\n").encode()
+
+
+OPENAI_EXTRAS: dict[str, Any] = {
+    "fetch_results": fetch_results, "probe_bad_input": probe_bad_input, "progressed": progressed,
+    "sdk_models": SDK_MODELS, "explore_files": {"createFile": explore_jsonl},
+}

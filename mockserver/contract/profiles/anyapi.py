@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from . import Profile, bearer
-from ._openai import BATCH_PAGES, CANCEL_REFUSALS, LIFECYCLE_CANCEL_NOW, batch_resource, cancel_batch, create_batch, file_resource
+from ..invariants import openai_results
+from ._openai import OPENAI_EXTRAS, BATCH_PAGES, CANCEL_REFUSALS, LIFECYCLE_CANCEL_NOW, batch_resource, cancel_batch, create_batch, file_resource
 
 PROFILE = Profile(
     name="anyapi",
@@ -16,5 +17,7 @@ PROFILE = Profile(
     cancel=cancel_batch,
     stateful_pins={"createFile": {"purpose": "batch"}},
     refusals=CANCEL_REFUSALS,
+    invariants=(openai_results,),
+    **OPENAI_EXTRAS,
     write_warning="creates a two-line chat-completions batch per flow (cancelled, or left to finish within the poll time)",
 )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..invariants import openai_results
 from . import Lifecycle, Profile, bearer
-from ._openai import BATCH_PAGES, CANCEL_REFUSALS, FILE_PAGES, STATE_TIMESTAMPS, batch_resource, cancel_batch, create_batch, file_resource
+from ._openai import OPENAI_EXTRAS, SDK_MODELS, BATCH_PAGES, CANCEL_REFUSALS, FILE_PAGES, STATE_TIMESTAMPS, batch_resource, cancel_batch, create_batch, file_resource
 
 # Phaseo's documented status words (seed 004: queued, processing, completed, failed, cancelled, expired; cancelling
 # is the upstream's word); the fake sends these by default (settings.phaseo_status "documented")
@@ -38,5 +39,9 @@ PROFILE = Profile(
     cancel=cancel_batch,
     stateful_pins={"createFile": {"purpose": "batch"}},
     refusals=CANCEL_REFUSALS,
+    invariants=(openai_results,),
+    # Phaseo's documented status words (queued, processing) are not the openai SDK's Batch literals: only its file
+    # objects are held to the SDK's models (the README's Phaseo limits say so; phaseo_status: upstream sends OpenAI's)
+    **{**OPENAI_EXTRAS, "sdk_models": {op: model for op, model in SDK_MODELS.items() if "Batch" not in model[0]}},
     write_warning="creates a two-line chat-completions batch per flow",
 )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from . import Profile
-from ._openai import BATCH_PAGES, CANCEL_REFUSALS, FILE_PAGES, LIFECYCLE, batch_resource, cancel_batch, create_batch, file_resource
+from ..invariants import openai_results
+from ._openai import OPENAI_EXTRAS, BATCH_PAGES, CANCEL_REFUSALS, FILE_PAGES, LIFECYCLE, batch_resource, cancel_batch, create_batch, file_resource
 
 
 def auth(key: str) -> dict[str, str]:
@@ -23,5 +24,7 @@ PROFILE = Profile(
     cancel=cancel_batch,
     stateful_pins={"createFile": {"purpose": "batch"}},
     refusals=CANCEL_REFUSALS,
+    invariants=(openai_results,),
+    **OPENAI_EXTRAS,
     write_warning="creates a two-line chat-completions batch per flow through the virtual key's provider",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..invariants import retell_runs
 from . import Created, Lifecycle, Pagination, Profile, Resource, View, bearer
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ PROFILE = Profile(
         Resource(
             name="batch_test",
             id_field="test_case_batch_job_id",
-            views=(View("createBatchTest"), View("getBatchTest"), View("listBatchTests", many=True, items="items")),
+            views=(View("createBatchTest", creates=True), View("getBatchTest"), View("listBatchTests", many=True, items="items")),
             retrieve=("getBatchTest", "test_case_batch_job_id"),
             lifecycle=BATCH_LIFECYCLE,
             stable=("test_case_batch_job_id", "creation_timestamp", "total_count"),
@@ -121,7 +122,7 @@ PROFILE = Profile(
         Resource(
             name="test_case_definition",
             id_field="test_case_definition_id",
-            views=(View("createTestCaseDefinition"), View("getTestCaseDefinition"), View("updateTestCaseDefinition"),
+            views=(View("createTestCaseDefinition", creates=True), View("getTestCaseDefinition"), View("updateTestCaseDefinition"),
                    View("listTestCaseDefinitions", many=True, items="items")),
             retrieve=("getTestCaseDefinition", "test_case_definition_id"),
             status=None,
@@ -145,6 +146,14 @@ PROFILE = Profile(
         "creates a test-case definition and a one-case batch test per flow; batch tests cannot be cancelled; "
         "the fuzzing phase also sends invalid create-batch-call bodies, which a real account would turn into phone calls if it accepted one"
     ),
+    invariants=(retell_runs,),
+    sdk_models={
+        "createBatchTest": ("retell.types.BatchTestResponse", ""), "getBatchTest": ("retell.types.BatchTestResponse", ""),
+        "listBatchTests": ("retell.types.BatchTestResponse", "items[]"), "getTestRun": ("retell.types.TestCaseJobResponse", ""),
+        "listTestRuns": ("retell.types.TestCaseJobResponse", "items[]"),
+        "createTestCaseDefinition": ("retell.types.TestCaseDefinitionResponse", ""),
+        "getTestCaseDefinition": ("retell.types.TestCaseDefinitionResponse", ""),
+    },
     refusals={
         "createBatchTest": ((422,), "unknown test_case_definition_ids: Retell's 422 'Cannot find requested asset under given api key.'"),
         "createBatchCall": ((400,), "numbers not in E.164, an empty task list, call_time_window rules (start < end, 0..1440, IANA timezone), reserved_concurrency >= the concurrency limit"),

@@ -1,0 +1,89 @@
+"""Plain schemathesis (its CLI, every phase) on each vendored spec against a key-restricted fake: no failures,
+given the documented refusals in specs/schemathesis.toml; and those refusals are the kit's."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from mockserver.contract.profiles import PROFILES
+from mockserver.spec.loader import specs_dir
+
+KEY = "sk-plain-schemathesis-0123"
+CONFIG = specs_dir() / "schemathesis.toml"
+PROVIDERS = ("anyapi", "portkey", "phaseo", "retell", "formant")
+
+
+@pytest.fixture(scope="module")
+def restricted() -> Iterator[str]:
+    """`mockserver serve --api-key KEY` in its own process (so it does not share a core with the five clients)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--api-key", KEY,
+                               "--log-level", "critical"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(url + "/_mock/clock", timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("mockserver serve did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _base(root: str, provider: str) -> str:
+    return f"{root}/{provider}/v1" if provider in ("anyapi", "portkey", "phaseo") else f"{root}/{provider}"
+
+
+def _headers(provider: str) -> list[str]:
+    if provider == "portkey":  # the gateway's key, and the routing header it also needs
+        return ["-H", f"x-portkey-api-key: {KEY}", "-H", "x-portkey-virtual-key: vk-plain"]
+    return ["-H", f"Authorization: Bearer {KEY}"]
+
+
+def test_plain_schemathesis_reports_no_failure_on_any_spec(restricted: str, tmp_path: Path) -> None:
+    cli = Path(sys.executable).with_name("schemathesis")
+    runs = {}
+    for provider in PROVIDERS:  # the five runs at once: the fake serves them all
+        command = [str(cli), "--config-file", str(CONFIG), "run", str(specs_dir() / f"{provider}.yaml"),
+                   "--url", _base(restricted, provider), *_headers(provider), "--max-examples", "2", "--seed", "1",
+                   "--request-timeout", "10", "--no-color"]
+        runs[provider] = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    failed = {}
+    for provider, process in runs.items():
+        out, _ = process.communicate(timeout=240)
+        if process.returncode != 0:
+            failed[provider] = out[-3000:]
+    assert not failed, "\n\n".join(f"== {p}\n{o}" for p, o in failed.items())
+
+
+def test_the_refusals_are_those_of_the_kit() -> None:
+    config = tomllib.loads(CONFIG.read_text())
+    declared: dict[str, dict[str, set[str]]] = {}
+    for project in config["project"]:
+        for entry in project.get("operations", []):
+            ids = entry["include-operation-id"]
+            statuses = set(entry["checks"]["positive_data_acceptance"]["expected-statuses"])
+            for operation_id in [ids] if isinstance(ids, str) else ids:
+                declared.setdefault(project["title"], {})[operation_id] = statuses
+    for profile in PROFILES.values():
+        title = yaml.safe_load((specs_dir() / f"{profile.spec}.yaml").read_text())["info"]["title"]
+        for operation_id, (statuses, _why) in profile.refusals.items():
+            assert {str(s) for s in statuses} <= declared.get(title, {}).get(operation_id, set()), (profile.name, operation_id)
