@@ -400,7 +400,7 @@ def main() -> None:
     trip = sdk_round_trip(args.lines)
     print(f"{args.lines:,}-line round trip (openai SDK)  {trip['total']:.2f} s: upload {trip['upload']:.2f}, create {trip['create']:.2f}, "
           f"advance + retrieve {trip['complete']:.2f}, download {trip['download']:.2f} ({trip['output_mib']:.0f} MiB); "
-          f"{trip['cpu']:.2f} s CPU, client and server together", flush=True)
+          f"{trip['cpu']:.2f} s CPU in the client process (the server is a child process)", flush=True)
     csv = get_during_csv(args.csv_rows)
     print(f"GET during a {args.csv_rows:,}-row CSV upload ({csv['csv_mib']:.0f} MiB, answered {csv['upload_status']:.0f} in {csv['upload_seconds']:.1f} s): "
           f"{csv['gets']:.0f} GETs, p50 {csv['get_p50_ms']:.1f} ms, p99 {csv['get_p99_ms']:.1f} ms, max {csv['get_max_ms']:.1f} ms", flush=True)
