@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from hashlib import sha256
 import math
 import random
 import string
@@ -267,7 +268,7 @@ class Batch:
             failed = not undone and index in failures
             if (role == "output") == (undone or failed):
                 continue
-            key = digest(self.id, index)
+            key = sha256(f"{self.id}:{index}".encode()).hexdigest()  # digest(self.id, index), inlined
             row: dict[str, Any] = {"id": f"batch_req_{key[:32]}", "custom_id": line.custom_id}
             if undone:
                 row["response"] = None

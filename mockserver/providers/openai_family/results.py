@@ -32,15 +32,16 @@ def _prompt_text(body: dict[str, Any]) -> str:
     return ""
 
 
-def _reply(line: InputLine, key: str) -> str:
-    prompt = _prompt_text(line.body).strip().replace("\n", " ")
+def _reply(line: InputLine, key: str, prompt_text: str | None = None) -> str:
+    prompt = (_prompt_text(line.body) if prompt_text is None else prompt_text).strip().replace("\n", " ")
     snippet = prompt[:60] + ("..." if len(prompt) > 60 else "")
     return f"Mock response {key[:8]} to: {snippet}" if snippet else f"Mock response {key[:8]}."
 
 
 def _chat(line: InputLine, key: str, created: int) -> dict[str, Any]:
-    text = _reply(line, key)
-    prompt_tokens, completion_tokens = _tokens(_prompt_text(line.body)), _tokens(text)
+    prompt_text = _prompt_text(line.body)  # once: the reply quotes it and the usage counts it
+    text = _reply(line, key, prompt_text)
+    prompt_tokens, completion_tokens = _tokens(prompt_text), _tokens(text)
     return {
         "id": f"chatcmpl-{key[:29]}",
         "object": "chat.completion",
@@ -67,8 +68,9 @@ def _chat(line: InputLine, key: str, created: int) -> dict[str, Any]:
 
 
 def _completion(line: InputLine, key: str, created: int) -> dict[str, Any]:
-    text = _reply(line, key)
-    prompt_tokens, completion_tokens = _tokens(_prompt_text(line.body)), _tokens(text)
+    prompt_text = _prompt_text(line.body)  # once: the reply quotes it and the usage counts it
+    text = _reply(line, key, prompt_text)
+    prompt_tokens, completion_tokens = _tokens(prompt_text), _tokens(text)
     return {
         "id": f"cmpl-{key[:29]}",
         "object": "text_completion",
@@ -94,8 +96,9 @@ def _embedding(line: InputLine, key: str, dimensions: int) -> dict[str, Any]:
 
 
 def _response(line: InputLine, key: str, created: int) -> dict[str, Any]:
-    text = _reply(line, key)
-    input_tokens, output_tokens = _tokens(_prompt_text(line.body)), _tokens(text)
+    prompt_text = _prompt_text(line.body)
+    text = _reply(line, key, prompt_text)
+    input_tokens, output_tokens = _tokens(prompt_text), _tokens(text)
     return {
         "id": f"resp_{key[:40]}",
         "object": "response",
