@@ -415,7 +415,9 @@ class OpenAIBatchBackend:
         key = (file_id, endpoint, limits.max_batch_requests, limits.max_errors_listed)
         parsed = self._parsed.get(key)
         if parsed is None:
-            file = self.files[file_id]
+            file = self.files.get(file_id)
+            if file is None:  # deleted meanwhile
+                raise NotFound(f"No such File object: {file_id}", param="input_file_id")
             lines, errors = validate_input(file.content, endpoint, limits.max_batch_requests, limits.max_errors_listed)
             model = next((line.body["model"] for line in lines if isinstance(line.body.get("model"), str)), None)
             parsed = self._parsed[key] = (lines, errors, model)
