@@ -25,7 +25,7 @@ from ...core.lifecycle import IllegalTransition, record
 from .inputs import InputLine, LineError, validate_input
 from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
 from ...core.outcomes import digest
-from .results import failure_body, line_usage, success_body
+from .results import body_builder, failure_body, line_usage
 
 BATCH_FILE_TTL = 30 * 86_400  # files with purpose=batch expire after 30 days
 _BASE62 = string.ascii_letters + string.digits
@@ -263,6 +263,7 @@ class Batch:
         rows: list[bytes] = []
         failures = set(self.failures)
         started = "in_progress" in self.moments
+        success_body = body_builder(self.endpoint)
         for index, line in enumerate(self.lines if started else []):
             undone = index >= done
             failed = not undone and index in failures
@@ -283,7 +284,7 @@ class Batch:
                 row["response"] = {"status_code": status, "request_id": key[32:64], "body": body}
                 row["error"] = None
             else:
-                body = success_body(self.endpoint, line, key, created, dims)
+                body = success_body(line, key, created, dims)
                 row["response"] = {"status_code": 200, "request_id": key[32:64], "body": body}
                 row["error"] = None
             rows.append(_row_json(row))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 from ...core.outcomes import digest
 from .inputs import InputLine
@@ -125,14 +125,22 @@ def _response(line: InputLine, key: str, created: int) -> dict[str, Any]:
 
 
 def success_body(endpoint: str, line: InputLine, key: str, created: int, dimensions: int) -> dict[str, Any]:
+    return body_builder(endpoint)(line, key, created, dimensions)
+
+
+BodyBuilder = Callable[[InputLine, str, int, int], dict[str, Any]]
+
+
+def body_builder(endpoint: str) -> BodyBuilder:
+    """success_body for one endpoint, resolved once: (line, key, created, dimensions) -> body."""
     kind = endpoint.rstrip("/").split("/v1/")[-1].lstrip("/")
     if kind == "embeddings":
-        return _embedding(line, key, dimensions)
+        return lambda line, key, created, dimensions: _embedding(line, key, dimensions)
     if kind == "completions":
-        return _completion(line, key, created)
+        return lambda line, key, created, dimensions: _completion(line, key, created)
     if kind == "responses":
-        return _response(line, key, created)
-    return _chat(line, key, created)
+        return lambda line, key, created, dimensions: _response(line, key, created)
+    return lambda line, key, created, dimensions: _chat(line, key, created)
 
 
 _FAILURES = (
