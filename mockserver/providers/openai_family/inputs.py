@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
-# orjson reads integers beyond 64 bits as floats where the standard library keeps them exact
-_LONG_NUMBER = re.compile(r"\d{19}")
+# orjson reads integers beyond 64 bits as floats where the standard library keeps them exact: a file with a
+# run of 19 digits anywhere is read by the standard library (digits mapped to "0", then one substring search)
+_DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
+_LONG_RUN = b"0" * 19
 
 
-@dataclass(frozen=True)
-class InputLine:
+class InputLine(NamedTuple):
+    """One valid request of a batch (a named tuple: 50,000 of them are made per large input file)."""
+
     custom_id: str
     body: dict[str, Any]
 
@@ -51,7 +53,7 @@ def validate_input(content: bytes, endpoint: str, max_requests: int, max_errors:
     seen: set[str] = set()
     model: str | None = None
     want = _normalise(endpoint)
-    loads = json.loads if _LONG_NUMBER.search(text) else _fast_loads
+    loads = json.loads if _LONG_RUN in content.translate(_DIGITS_TO_ZERO) else _fast_loads
     for n, raw in raw_lines:
         if len(errors) >= max_errors:
             break
@@ -63,7 +65,9 @@ def validate_input(content: bytes, endpoint: str, max_requests: int, max_errors:
         if not isinstance(item, dict):
             errors.append(LineError("invalid_json_line", "Each line must be a JSON object.", n))
             continue
-        missing = [k for k in ("custom_id", "method", "url", "body") if k not in item]
+        missing = [] if "custom_id" in item and "method" in item and "url" in item and "body" in item else [
+            k for k in ("custom_id", "method", "url", "body") if k not in item
+        ]
         if missing:
             errors.append(LineError("missing_required_parameter", f"missing required '{missing[0]}'", n, missing[0]))
             continue
@@ -78,7 +82,7 @@ def validate_input(content: bytes, endpoint: str, max_requests: int, max_errors:
         if method != "POST":
             errors.append(LineError("invalid_method", f"The method must be 'POST', got {method!r}.", n, "method"))
             continue
-        if not isinstance(url, str) or _normalise(url) != want:
+        if not isinstance(url, str) or (url != endpoint and _normalise(url) != want):
             errors.append(LineError("url_mismatch", f"The url {url!r} does not match the batch endpoint {endpoint!r}.", n, "url"))
             continue
         if not isinstance(body, dict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from hashlib import sha256
 import math
 import random
 import string
@@ -24,7 +25,7 @@ from ...core.lifecycle import IllegalTransition, record
 from .inputs import InputLine, LineError, validate_input
 from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
 from ...core.outcomes import digest
-from .results import failure_body, line_usage, success_body
+from .results import body_builder, failure_body, line_usage
 
 BATCH_FILE_TTL = 30 * 86_400  # files with purpose=batch expire after 30 days
 _BASE62 = string.ascii_letters + string.digits
@@ -262,12 +263,13 @@ class Batch:
         rows: list[bytes] = []
         failures = set(self.failures)
         started = "in_progress" in self.moments
+        success_body = body_builder(self.endpoint)
         for index, line in enumerate(self.lines if started else []):
             undone = index >= done
             failed = not undone and index in failures
             if (role == "output") == (undone or failed):
                 continue
-            key = digest(self.id, index)
+            key = sha256(f"{self.id}:{index}".encode()).hexdigest()  # digest(self.id, index), inlined
             row: dict[str, Any] = {"id": f"batch_req_{key[:32]}", "custom_id": line.custom_id}
             if undone:
                 row["response"] = None
@@ -282,7 +284,7 @@ class Batch:
                 row["response"] = {"status_code": status, "request_id": "req_" + key[32:64], "body": body}
                 row["error"] = None
             else:
-                body = success_body(self.endpoint, line, key, created, dims)
+                body = success_body(line, key, created, dims)
                 row["response"] = {"status_code": 200, "request_id": "req_" + key[32:64], "body": body}
                 row["error"] = None
             rows.append(_row_json(row))
@@ -419,7 +421,9 @@ class OpenAIBatchBackend:
         key = (file_id, endpoint, limits.max_batch_requests, limits.max_errors_listed)
         parsed = self._parsed.get(key)
         if parsed is None:
-            file = self.files[file_id]
+            file = self.files.get(file_id)
+            if file is None:  # deleted meanwhile
+                raise NotFound(f"No such File object: {file_id}", param="input_file_id")
             lines, errors = validate_input(file.content, endpoint, limits.max_batch_requests, limits.max_errors_listed)
             model = next((line.body["model"] for line in lines if isinstance(line.body.get("model"), str)), None)
             parsed = self._parsed[key] = (lines, errors, model)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 from ...core.outcomes import digest
 from .inputs import InputLine
@@ -32,15 +32,16 @@ def _prompt_text(body: dict[str, Any]) -> str:
     return ""
 
 
-def _reply(line: InputLine, key: str) -> str:
-    prompt = _prompt_text(line.body).strip().replace("\n", " ")
+def _reply(line: InputLine, key: str, prompt_text: str | None = None) -> str:
+    prompt = (_prompt_text(line.body) if prompt_text is None else prompt_text).strip().replace("\n", " ")
     snippet = prompt[:60] + ("..." if len(prompt) > 60 else "")
     return f"Mock response {key[:8]} to: {snippet}" if snippet else f"Mock response {key[:8]}."
 
 
 def _chat(line: InputLine, key: str, created: int) -> dict[str, Any]:
-    text = _reply(line, key)
-    prompt_tokens, completion_tokens = _tokens(_prompt_text(line.body)), _tokens(text)
+    prompt_text = _prompt_text(line.body)  # once: the reply quotes it and the usage counts it
+    text = _reply(line, key, prompt_text)
+    prompt_tokens, completion_tokens = _tokens(prompt_text), _tokens(text)
     return {
         "id": f"chatcmpl-{key[:29]}",
         "object": "chat.completion",
@@ -67,8 +68,9 @@ def _chat(line: InputLine, key: str, created: int) -> dict[str, Any]:
 
 
 def _completion(line: InputLine, key: str, created: int) -> dict[str, Any]:
-    text = _reply(line, key)
-    prompt_tokens, completion_tokens = _tokens(_prompt_text(line.body)), _tokens(text)
+    prompt_text = _prompt_text(line.body)  # once: the reply quotes it and the usage counts it
+    text = _reply(line, key, prompt_text)
+    prompt_tokens, completion_tokens = _tokens(prompt_text), _tokens(text)
     return {
         "id": f"cmpl-{key[:29]}",
         "object": "text_completion",
@@ -94,8 +96,9 @@ def _embedding(line: InputLine, key: str, dimensions: int) -> dict[str, Any]:
 
 
 def _response(line: InputLine, key: str, created: int) -> dict[str, Any]:
-    text = _reply(line, key)
-    input_tokens, output_tokens = _tokens(_prompt_text(line.body)), _tokens(text)
+    prompt_text = _prompt_text(line.body)
+    text = _reply(line, key, prompt_text)
+    input_tokens, output_tokens = _tokens(prompt_text), _tokens(text)
     return {
         "id": f"resp_{key[:40]}",
         "object": "response",
@@ -122,14 +125,22 @@ def _response(line: InputLine, key: str, created: int) -> dict[str, Any]:
 
 
 def success_body(endpoint: str, line: InputLine, key: str, created: int, dimensions: int) -> dict[str, Any]:
+    return body_builder(endpoint)(line, key, created, dimensions)
+
+
+BodyBuilder = Callable[[InputLine, str, int, int], dict[str, Any]]
+
+
+def body_builder(endpoint: str) -> BodyBuilder:
+    """success_body for one endpoint, resolved once: (line, key, created, dimensions) -> body."""
     kind = endpoint.rstrip("/").split("/v1/")[-1].lstrip("/")
     if kind == "embeddings":
-        return _embedding(line, key, dimensions)
+        return lambda line, key, created, dimensions: _embedding(line, key, dimensions)
     if kind == "completions":
-        return _completion(line, key, created)
+        return lambda line, key, created, dimensions: _completion(line, key, created)
     if kind == "responses":
-        return _response(line, key, created)
-    return _chat(line, key, created)
+        return lambda line, key, created, dimensions: _response(line, key, created)
+    return lambda line, key, created, dimensions: _chat(line, key, created)
 
 
 _FAILURES = (
