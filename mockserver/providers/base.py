@@ -53,7 +53,10 @@ Handler = Callable[[Call], Awaitable[Response]]
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    try:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    except UnicodeEncodeError:  # a lone surrogate that got past the request checks: still valid JSON, as \udXXX
+        body = json.dumps(data, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode()
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
@@ -97,4 +100,6 @@ class Provider:
     decorate: Callable[[Call | None, Response], None] | None = None
     # the headers a rate-limited (429) answer carries: (seconds to wait, now) -> headers
     retry_headers: Callable[[float, float], dict[str, str]] = retry_after_headers
+    # the largest file a multipart upload may carry, enforced while the body streams in (issue 12)
+    upload_limit: Callable[[Settings], int] = lambda settings: settings.limits.max_file_bytes
     summary: str = ""

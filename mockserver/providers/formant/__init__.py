@@ -57,5 +57,6 @@ PROVIDER = Provider(
     render_error=render_error,
     decorate=decorate,
     retry_headers=retry_headers,
+    upload_limit=lambda settings: settings.limits.max_csv_bytes,
     summary="FormantAI Voice batch calls: CSV campaigns, their status and metrics",
 )

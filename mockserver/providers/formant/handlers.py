@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from ...core.errors import InvalidRequest
 from ..base import Call, Handler, json_response
+from ..offload import off_loop
 from .csvfile import parse_csv
 from .models import BatchCall, FormantBackend
 from .scenarios import Plan, plan_for
@@ -47,12 +48,17 @@ async def create_batch_call(call: Call) -> Response:
     upload = call.params.files.get("file")
     if not isinstance(upload, UploadFile):
         raise InvalidRequest("'file' must be a CSV file upload (multipart/form-data).", param="file")
-    recipients = parse_csv(upload.filename or "", await upload.read())
     plan = scenario_plan(call)
     backend: FormantBackend = call.backend
-    batch = backend.create_batch_call(call.body["agent_id"], call.body["name"], recipients, plan)
+    batch = await off_loop(backend, _parse_and_create, backend, call.body, upload.filename or "", await upload.read(), plan)
     data = batch_json(batch)
     return json_response({"data": {key: data[key] for key in CREATE_FIELDS}})
+
+
+def _parse_and_create(backend: FormantBackend, body: dict[str, Any], filename: str, content: bytes, plan: Plan) -> BatchCall:
+    """The heavy part of a create (parse every row, plan every call), run off the event loop."""
+    recipients = parse_csv(filename, content, backend.engine.settings.limits.max_csv_rows)
+    return backend.create_batch_call(body["agent_id"], body["name"], recipients, plan)
 
 
 async def list_batch_calls(call: Call) -> Response:

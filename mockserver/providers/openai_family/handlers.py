@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from ...core.errors import InvalidRequest
 from ..base import Call, Handler, json_response
+from ..offload import off_loop
 from .dialect import Dialect, batch_object, file_object
 from .models import OpenAIBatchBackend
 from .scenarios import plan_for
@@ -58,7 +59,9 @@ def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, H
         body = call.body
         backend: OpenAIBatchBackend = call.backend
         name, asked = call.scenario((call.body.get("metadata") or {}).get("mock_scenario"))
-        batch = backend.create_batch(
+        batch = await off_loop(  # validating a 50,000-line input file must not block the loop
+            backend,
+            backend.create_batch,
             input_file_id=body["input_file_id"],
             endpoint=dialect.normalise_endpoint(body["endpoint"]),
             completion_window=body["completion_window"],

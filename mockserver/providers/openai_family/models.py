@@ -163,6 +163,10 @@ class OpenAIBatchBackend:
         self.files[file.id] = file
         return file
 
+    def stored_bytes(self) -> int:
+        """What this namespace keeps, for the storage quota: the content of its files (inputs and results)."""
+        return sum(len(file.content) for file in self.files.values())
+
     # -- files -------------------------------------------------------------------------------------
 
     def create_file(self, filename: str, purpose: str, content: bytes) -> File:
