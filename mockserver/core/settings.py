@@ -36,6 +36,9 @@ class Limits:
     namespace_quota_bytes: int = 1024 * 1024 * 1024  # what one API key may keep stored
     server_quota_bytes: int = 2 * 1024 * 1024 * 1024  # what all keys together may keep stored
 
+    def replace(self, **changes: Any) -> Limits:
+        return dataclasses.replace(self, **changes)
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -47,6 +50,9 @@ class Timeouts:
     graceful_shutdown: float = 10.0  # on SIGTERM in-flight requests get this long, then they are cut
     max_connections: int = 1000  # concurrent connections; more get 503 (uvicorn's limit_concurrency)
     max_header_bytes: int = 64 * 1024  # request line + headers (h11's max incomplete event size)
+
+    def replace(self, **changes: Any) -> Timeouts:
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ class ProviderApp:
             await faults.drop_connection(receive)
             return
         response.headers.setdefault("X-Mock-Server", f"mockserver/{__version__}")
+        if response.status_code in UNCHECKED_STATUSES and scope.get("type") == "http":
+            response.headers["Connection"] = "close"  # the rest of a refused body is not read: end the connection
         if self.provider.decorate is not None:
             self.provider.decorate(call, response)
         if fault is None and response.status_code not in UNCHECKED_STATUSES:  # a fault's answer is deliberate
