@@ -70,7 +70,7 @@ def bearer_token(headers: Headers) -> str | None:
 
 def check_key(provider: str, key: str | None, settings: Settings, missing: str, invalid: str) -> str:
     """The namespace for ``key``: any non-empty key, or one of the configured keys."""
-    if not key:
+    if not key or not key.strip():
         raise Unauthenticated(missing)
     allowed = settings.keys_for(provider)
     if allowed and key not in allowed:
