@@ -60,8 +60,9 @@ def serve(args: argparse.Namespace) -> int:
     for name, provider in app.state.providers.items():
         print(f"  {name:8s} {base}{provider.prefix}", flush=True)
     print(f"  admin    {base}/_mock", flush=True)
-    from .server.serving import exposure_warning, uvicorn_config
+    from .server.serving import exposure_warning, prefer_the_event_loop, uvicorn_config
 
+    prefer_the_event_loop()
     warning = exposure_warning(app.state.engine.settings, args.host)
     if warning:
         print(warning, file=sys.stderr, flush=True)
