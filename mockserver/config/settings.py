@@ -27,6 +27,8 @@ def _build(cls: type, data: Any, where: str, source: str) -> Any:
         if key in ("durations", "limits", "timeouts"):
             part = {"durations": Durations, "limits": Limits, "timeouts": Timeouts}[key]
             values[key] = _build(part, value, f"{where}.{key}", source)
+        elif key == "clock_start" and value is None:
+            values[key] = None  # the README's example: start at the real time
         elif key == "admin_token":
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ConfigError(f"{source}: '{where}.admin_token' must be a non-empty string")

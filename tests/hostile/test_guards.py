@@ -248,3 +248,13 @@ def test_binding_beyond_loopback_without_a_token_warns_loudly() -> None:
     assert warning is not None and "WARNING" in warning and "--admin-token" in warning
     assert exposure_warning(Settings(admin_token="t"), "0.0.0.0") is None
     assert exposure_warning(Settings(), "127.0.0.1") is None
+
+
+def test_the_readme_configuration_example_loads_with_the_documented_defaults(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme[readme.index("## Configuration"):].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "mock.yaml").write_text(block)
+    settings = load_settings(tmp_path / "mock.yaml")
+    assert settings.limits == Limits() and settings.timeouts == Timeouts() and settings.admin_token is None
