@@ -60,13 +60,13 @@ def serve(args: argparse.Namespace) -> int:
     for name, provider in app.state.providers.items():
         print(f"  {name:8s} {base}{provider.prefix}", flush=True)
     print(f"  admin    {base}/_mock", flush=True)
-    from .server.serving import exposure_warning, prefer_the_event_loop, uvicorn_config
+    from .server.serving import exposure_warning, prefer_the_event_loop, uvicorn_options
 
     prefer_the_event_loop()
     warning = exposure_warning(app.state.engine.settings, args.host)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    uvicorn.Server(uvicorn_config(app, app.state.engine.settings, args.host, args.port, args.log_level)).run()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **uvicorn_options(app.state.engine.settings))
     return 0
 
 

@@ -62,22 +62,21 @@ class HeaderTimeoutH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's keyword arguments for ``Settings.timeouts`` (for ``uvicorn.run`` and ``uvicorn.Config``)."""
+    t = settings.timeouts
+    return {
+        "http": type("MockserverH11Protocol", (HeaderTimeoutH11Protocol,), {"header_timeout": t.header_read}),
+        "timeout_keep_alive": t.keep_alive,  # uvicorn takes seconds; a float works
+        "timeout_graceful_shutdown": t.graceful_shutdown,
+        "limit_concurrency": t.max_connections,
+        "h11_max_incomplete_event_size": t.max_header_bytes,
+    }
+
+
 def uvicorn_config(app: Any, settings: Settings, host: str, port: int, log_level: str = "info", **extra: Any) -> uvicorn.Config:
     """The uvicorn config the fake runs with."""
-    t = settings.timeouts
-    protocol = type("MockserverH11Protocol", (HeaderTimeoutH11Protocol,), {"header_timeout": t.header_read})
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        http=protocol,
-        timeout_keep_alive=t.keep_alive,  # type: ignore[arg-type]  (uvicorn takes seconds; a float works)
-        timeout_graceful_shutdown=t.graceful_shutdown,  # type: ignore[arg-type]
-        limit_concurrency=t.max_connections,
-        h11_max_incomplete_event_size=t.max_header_bytes,
-        **extra,
-    )
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, **uvicorn_options(settings), **extra)
 
 
 SWITCH_INTERVAL = 0.0005  # seconds; CPython's default is 0.005

@@ -258,3 +258,17 @@ def test_the_readme_configuration_example_loads_with_the_documented_defaults(tmp
     (tmp_path / "mock.yaml").write_text(block)
     settings = load_settings(tmp_path / "mock.yaml")
     assert settings.limits == Limits() and settings.timeouts == Timeouts() and settings.admin_token is None
+
+
+def test_serve_hands_the_timeouts_to_uvicorn_and_warns_on_an_open_bind(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from mockserver import cli
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: seen.update(kwargs))  # nothing is bound
+    monkeypatch.delenv("MOCKSERVER_ADMIN_TOKEN", raising=False)
+    assert cli.main(["serve", "--host", "0.0.0.0", "--keep-alive", "2", "--shutdown-grace", "3", "--header-timeout", "4"]) == 0
+    assert seen["timeout_keep_alive"] == 2 and seen["timeout_graceful_shutdown"] == 3 and seen["http"].header_timeout == 4
+    assert seen["limit_concurrency"] == 1000 and seen["h11_max_incomplete_event_size"] == 65536
+    assert "WARNING" in capsys.readouterr().err
+    assert cli.main(["serve", "--host", "0.0.0.0", "--admin-token", "t"]) == 0
+    assert "WARNING" not in capsys.readouterr().err
