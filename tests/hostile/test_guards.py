@@ -272,3 +272,21 @@ def test_serve_hands_the_timeouts_to_uvicorn_and_warns_on_an_open_bind(monkeypat
     assert "WARNING" in capsys.readouterr().err
     assert cli.main(["serve", "--host", "0.0.0.0", "--admin-token", "t"]) == 0
     assert "WARNING" not in capsys.readouterr().err
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_pytest_plugin_protects_the_admin_api_and_its_fixture_carries_the_token(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_admin(mock_server):
+            assert mock_server.admin_headers == {"Authorization": "Bearer plug-tok"}
+            assert httpx.post(mock_server.url + "/_mock/reset").status_code == 401
+            assert httpx.post(mock_server.url + "/_mock/reset", headers=mock_server.admin_headers).status_code == 200
+            mock_server.reset()  # the harness itself needs no HTTP
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "--mockserver-admin-token", "plug-tok").assert_outcomes(passed=1)
