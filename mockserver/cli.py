@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -23,9 +24,28 @@ def _settings(args: argparse.Namespace) -> Settings:
         value = getattr(args, flag, None)
         if value is not None:
             changes[field] = value
-    settings = settings.replace(**changes)
+    settings = _hardening(args, settings.replace(**changes))
     validate_settings(settings, "command line")
     return settings
+
+
+# --- hardening flags (issue 12): admin token, body limit, timeouts ---------------------------------------------
+def _add_hardening_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--admin-token", metavar="TOKEN", help="every /_mock request but /_mock/health needs 'Authorization: Bearer TOKEN' (default: $MOCKSERVER_ADMIN_TOKEN)")
+    p.add_argument("--max-body-bytes", type=int, metavar="N", help="largest JSON request body (default 4 MiB)")
+    p.add_argument("--header-timeout", type=float, metavar="S", help="seconds a client has to send its request headers (default 10)")
+    p.add_argument("--body-timeout", type=float, metavar="S", help="longest pause in a request body before a 408 (default 30)")
+    p.add_argument("--keep-alive", type=float, metavar="S", help="idle keep-alive connections are closed after S seconds (default 5)")
+    p.add_argument("--shutdown-grace", type=float, metavar="S", help="on SIGTERM, in-flight requests get S seconds, then are cut (default 10)")
+
+
+def _hardening(args: argparse.Namespace, settings: Settings) -> Settings:
+    token = getattr(args, "admin_token", None) or os.environ.get("MOCKSERVER_ADMIN_TOKEN") or settings.admin_token
+    timeouts = {name: getattr(args, flag, None) for flag, name in (
+        ("header_timeout", "header_read"), ("body_timeout", "body_read"), ("keep_alive", "keep_alive"), ("shutdown_grace", "graceful_shutdown"))}
+    timeouts = {name: value for name, value in timeouts.items() if value is not None}
+    limits = settings.limits if getattr(args, "max_body_bytes", None) is None else settings.limits.replace(max_json_body_bytes=args.max_body_bytes)
+    return settings.replace(admin_token=token or None, timeouts=settings.timeouts.replace(**timeouts), limits=limits)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -41,7 +61,13 @@ def serve(args: argparse.Namespace) -> int:
     for name, provider in app.state.providers.items():
         print(f"  {name:8s} {base}{provider.prefix}", flush=True)
     print(f"  admin    {base}/_mock", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=getattr(args, "access_log", False))
+    from .server.serving import exposure_warning, prefer_the_event_loop, uvicorn_options
+
+    prefer_the_event_loop()
+    warning = exposure_warning(app.state.engine.settings, args.host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=getattr(args, "access_log", False), **uvicorn_options(app.state.engine.settings))
     return 0
 
 
@@ -66,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenarios", action="append", default=[], metavar="FILE", help="a scenario file: scenarios, the default scenario, faults (repeatable)")
     p.add_argument("--fixtures", action="append", default=[], metavar="FILE", help="a fixture file, preloaded at start and on reset (repeatable)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    _add_hardening_flags(p)
     p.set_defaults(func=serve)
 
     from .contract.cli import register

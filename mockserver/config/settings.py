@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from ..core.settings import ConfigError, Durations, Limits, Settings
+from ..core.settings import ConfigError, Durations, Limits, Settings, Timeouts
 from ..providers.registry import PROVIDERS
 
 PROVIDER_NAMES = tuple(PROVIDERS)
@@ -24,8 +24,15 @@ def _build(cls: type, data: Any, where: str, source: str) -> Any:
         if key not in known:
             raise ConfigError(f"{source}: unknown key '{where}.{key}' (expected one of: {', '.join(sorted(known))})")
         default = known[key].default
-        if key in ("durations", "limits"):
-            values[key] = _build(Durations if key == "durations" else Limits, value, f"{where}.{key}", source)
+        if key in ("durations", "limits", "timeouts"):
+            part = {"durations": Durations, "limits": Limits, "timeouts": Timeouts}[key]
+            values[key] = _build(part, value, f"{where}.{key}", source)
+        elif key == "clock_start" and value is None:
+            values[key] = None  # the README's example: start at the real time
+        elif key == "admin_token":
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ConfigError(f"{source}: '{where}.admin_token' must be a non-empty string")
+            values[key] = value
         elif key == "api_keys":
             if not isinstance(value, dict) or not all(k in PROVIDER_NAMES for k in value):
                 raise ConfigError(f"{source}: '{where}.api_keys' must map provider names ({', '.join(PROVIDER_NAMES)}) to lists of keys")
@@ -77,5 +84,10 @@ def validate_settings(settings: Settings, source: str = "settings") -> None:
     for name, value in dataclasses.asdict(settings.limits).items():
         if value < 1:
             raise ConfigError(f"{source}: 'limits.{name}' must be >= 1, got {value!r}")
+    for name, value in dataclasses.asdict(settings.timeouts).items():
+        if math.isnan(value) or value <= 0:
+            raise ConfigError(f"{source}: 'timeouts.{name}' must be a number > 0, got {value!r}")
+    if settings.admin_token is not None and not settings.admin_token.strip():
+        raise ConfigError(f"{source}: 'admin_token' must be a non-empty string")
     if settings.embedding_dimensions < 1:
         raise ConfigError(f"{source}: 'embedding_dimensions' must be >= 1, got {settings.embedding_dimensions!r}")

@@ -61,9 +61,23 @@ class MethodNotAllowed(MockError):
     kind = "method_not_allowed"
 
 
+class RequestTimeout(MockError):
+    """The client stopped sending the request body (see Timeouts.body_read)."""
+
+    status = 408
+    kind = "request_timeout"
+
+
 class Conflict(MockError):
     status = 409
     kind = "conflict"
+
+
+class PayloadTooLarge(MockError):
+    """A body over the configured limit (checked while it streams in), or a storage quota that is full."""
+
+    status = 413
+    kind = "payload_too_large"
 
 
 class Unprocessable(MockError):
@@ -100,7 +114,7 @@ BY_STATUS: dict[int, type[MockError]] = {
     cls.status: cls
     for cls in (
         InvalidRequest, Unauthenticated, PaymentRequired, PermissionDenied, NotFound, MethodNotAllowed,
-        Conflict, Unprocessable, RateLimited, ServerError, BadGateway, ServiceUnavailable, NotImplementedYet,
+        RequestTimeout, Conflict, PayloadTooLarge, Unprocessable, RateLimited, ServerError, BadGateway, ServiceUnavailable, NotImplementedYet,
     )
 }
 

@@ -28,6 +28,31 @@ class Limits:
     max_batch_file_bytes: int = 200 * 1024 * 1024
     max_batch_requests: int = 50_000
     max_errors_listed: int = 100
+    # hardening (issue 12): every body, upload, store and walk of user JSON is bounded
+    max_json_body_bytes: int = 4 * 1024 * 1024  # a JSON (or form-urlencoded) request body
+    max_json_depth: int = 64  # nesting of arrays/objects in a JSON body or a JSONL line
+    max_csv_bytes: int = 10 * 1024 * 1024  # FormantAI CSV upload (the docs state none: our choice)
+    max_csv_rows: int = 10_000  # FormantAI data rows per batch call (the docs state none: our choice)
+    namespace_quota_bytes: int = 1024 * 1024 * 1024  # what one API key may keep stored
+    server_quota_bytes: int = 2 * 1024 * 1024 * 1024  # what all keys together may keep stored
+
+    def replace(self, **changes: Any) -> Limits:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds (real time) the HTTP server waits for a client, and how long a shutdown may take."""
+
+    header_read: float = 10.0  # from the connection (or the previous response) to the request's last header
+    body_read: float = 30.0  # the longest pause between two chunks of a request body (408 after it)
+    keep_alive: float = 5.0  # an idle keep-alive connection is closed after this
+    graceful_shutdown: float = 10.0  # on SIGTERM in-flight requests get this long, then they are cut
+    max_connections: int = 1000  # concurrent connections; more get 503 (uvicorn's limit_concurrency)
+    max_header_bytes: int = 64 * 1024  # request line + headers (h11's max incomplete event size)
+
+    def replace(self, **changes: Any) -> Timeouts:
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -37,6 +62,9 @@ class Settings:
     clock_start: float | None = None
     durations: Durations = field(default_factory=Durations)
     limits: Limits = field(default_factory=Limits)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    # every /_mock request (except /_mock/health) needs "Authorization: Bearer <admin_token>"; None: open
+    admin_token: str | None = None
     # accepted API keys per provider; an empty tuple accepts any non-empty key
     api_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # share of batch lines (0..1) whose request fails with an HTTP error in the error file

@@ -130,7 +130,10 @@ def dumps(data: Any) -> bytes:
     try:
         body = orjson.dumps(data)
     except TypeError:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        try:
+            return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate that got past the request checks: still valid JSON, as \udXXX
+            return json.dumps(data, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode()
     if b"null" in body and _has_nonfinite(data):
         raise ValueError("Out of range float values are not JSON compliant")
     return body
@@ -161,7 +164,7 @@ def bearer_token(headers: Headers) -> str | None:
 
 def check_key(provider: str, key: str | None, settings: Settings, missing: str, invalid: str) -> str:
     """The namespace for ``key``: any non-empty key, or one of the configured keys."""
-    if not key:
+    if not key or not key.strip():
         raise Unauthenticated(missing)
     allowed = settings.keys_for(provider)
     if allowed and key not in allowed:
@@ -206,4 +209,6 @@ class Provider:
     retry_headers: Callable[[float, float], dict[str, str]] = retry_after_headers
     # what the dashboard shows of this provider's jobs (None: not shown)
     view: View | None = None
+    # the largest file a multipart upload may carry, enforced while the body streams in (issue 12)
+    upload_limit: Callable[[Settings], int] = lambda settings: settings.limits.max_file_bytes
     summary: str = ""

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config.baseline import operations_of
 from ..core.engine import Engine
+from ..core.errors import MockError
+from ..core.hostile import json_problem, safe_text
+from .limits import BodyBudget
 from ..config.documents import Document, DocumentError
 from ..config.faults import add_faults, check_operations, parse_faults
 from ..providers.base import Provider
@@ -21,11 +26,23 @@ def _error(status: int, message: str) -> Response:
     return JSONResponse({"error": {"message": message, "type": "invalid_request"}}, status_code=status)
 
 
+def _loads(raw: bytes) -> Any:
+    """JSON the admin API may keep: not nested past 64 levels, no lone surrogates (ValueError otherwise)."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+    problem = json_problem(data, 64)
+    if problem is not None:
+        raise ValueError(f"'{problem[0]}' {problem[1]}")
+    return data
+
+
 async def _json(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
         return {}
-    data = json.loads(raw)
+    data = _loads(raw)
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     return data
@@ -155,7 +172,7 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         """One fault, a list of faults, or {"faults": [...]}; answers the faults added, with their ids."""
         try:
             raw = await request.body()
-            data = json.loads(raw) if raw.strip() else None
+            data = _loads(raw) if raw.strip() else None
             if isinstance(data, dict) and set(data) == {"faults"}:
                 data = data["faults"]
             faults = parse_faults(Document(data, "admin API (POST /_mock/faults)"), (), data)
@@ -226,3 +243,70 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         Route("/providers", provider_list, methods=["GET"]),
         *dashboard_routes(engine, providers),  # /_mock/ui: the dashboard and the JSON it polls
     ]
+
+
+# --- who may use it (issue 12) --------------------------------------------------------------------
+
+OPEN_PATHS = frozenset({"/health"})  # relative to the /_mock mount: health stays open for probes
+
+
+class AdminGuard:
+    """Wraps the whole ``/_mock`` mount: with ``settings.admin_token`` set, every request but ``/_mock/health``
+    needs ``Authorization: Bearer <token>`` (401 otherwise); every admin body is read under the JSON body
+    limit and the body read timeout; hostile bodies get a 4xx, never a 500."""
+
+    def __init__(self, app: ASGIApp, engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = self.engine.settings
+        token = settings.admin_token
+        if token and _relative_path(scope) not in OPEN_PATHS and not _authorised(scope, token):
+            await _send_error(send, 401, "This admin API needs 'Authorization: Bearer <admin token>' (the server runs with --admin-token).",
+                              {"www-authenticate": 'Bearer realm="mockserver admin"'})
+            return
+        budget = BodyBudget(receive, settings.limits.max_json_body_bytes, settings.timeouts.body_read)
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, budget, tracking_send)
+        except MockError as error:  # body too large or too slow
+            if started:
+                raise
+            await _send_error(send, error.status, safe_text(error.message, 500), {})
+        except (RecursionError, UnicodeError) as exc:
+            if started:
+                raise
+            await _send_error(send, 400, f"The request cannot be used: {type(exc).__name__}.", {})
+
+
+def _relative_path(scope: Scope) -> str:
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    relative = path[len(root):] if root and path.startswith(root) else path
+    return relative.rstrip("/") or "/"
+
+
+def _authorised(scope: Scope, token: str) -> bool:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"authorization":
+            scheme, _, given = value.decode("latin-1").partition(" ")
+            return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("latin-1", "replace"), token.encode("utf-8"))
+    return False
+
+
+async def _send_error(send: Send, status: int, message: str, headers: dict[str, str]) -> None:
+    kind = "unauthorized" if status == 401 else "invalid_request"
+    body = json.dumps({"error": {"message": message, "type": kind}}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

@@ -7,10 +7,10 @@ import logging
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .admin import admin_routes
+from .admin import AdminGuard, admin_routes
 from ..core.engine import Engine
 from ..config.settings import validate_settings
 from ..core.settings import Settings
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
             "admin": base + "/_mock",
         })
 
-    routes = [Route("/", index, methods=["GET"]), Mount("/_mock", routes=admin_routes(engine, providers))]
+    routes = [Route("/", index, methods=["GET"]), Mount("/_mock", app=AdminGuard(Router(routes=admin_routes(engine, providers)), engine))]
     app = Starlette(routes=routes)
     app.state.engine = engine
     app.state.providers = providers

@@ -12,6 +12,7 @@ import uvicorn
 from .app import create_app
 from ..core.engine import Engine
 from ..core.settings import Settings
+from .serving import uvicorn_config
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -28,7 +29,7 @@ class LiveServer:
         self.engine: Engine = self.app.state.engine
         self.host = host
         self.port = port or free_port(host)
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host=host, port=self.port, log_level="warning", lifespan="off"))
+        self._server = uvicorn.Server(uvicorn_config(self.app, self.engine.settings, host, self.port, "warning", lifespan="off"))
         self._thread: threading.Thread | None = None
 
     @property

@@ -13,11 +13,17 @@ from .. import __version__
 from . import faults
 from ..core.engine import ContractViolation, Engine, JournalEntry, Violation
 from ..core.errors import MockError, ServerError
+from ..core.hostile import MAX_MESSAGE, safe_text
+from ..core.quota import check_quota
+from .limits import MULTIPART_OVERHEAD, BodyBudget
 from ..config.faults import Fault
 from ..providers.base import Call, Provider
 from ..spec.loader import Operation, Spec
 from ..spec.routing import OperationRouter
 from ..spec.validation import NO_DATA, compile_operation, parse_request, response_problems
+
+# the fake's own guards (body too large, too slow, storage full): deliberate answers, not checked against the spec
+UNCHECKED_STATUSES = frozenset({408, 413})
 
 log = logging.getLogger("mockserver")
 
@@ -50,17 +56,21 @@ class ProviderApp:
             compile_operation(operation)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
+        settings = self.engine.settings
+        budget = BodyBudget(receive, settings.limits.max_json_body_bytes, settings.timeouts.body_read)
+        request = Request(scope, budget)
         path = scope["path"][len(scope.get("root_path", "")) :] if scope.get("root_path") else scope["path"]
-        response, call, fault = await self._handle(request, path)
+        response, call, fault = await self._handle(request, path, budget)
         if response is None:  # a fault drops the connection: nothing is sent
             self._journal(request, path, call, 0, fault)
             await faults.drop_connection(receive)
             return
         response.headers.setdefault("X-Mock-Server", self.server_header)
+        if response.status_code in UNCHECKED_STATUSES and scope.get("type") == "http":
+            response.headers["Connection"] = "close"  # the rest of a refused body is not read: end the connection
         if self.provider.decorate is not None:
             self.provider.decorate(call, response)
-        if fault is None:  # a fault's answer is deliberate, not the fake breaking its spec
+        if fault is None and response.status_code not in UNCHECKED_STATUSES:  # a fault's answer is deliberate
             self._check(call, response)
         self._journal(request, path, call, response.status_code, fault)
         await response(scope, receive, send)
@@ -75,7 +85,7 @@ class ProviderApp:
             )
         )
 
-    async def _handle(self, request: Request, path: str) -> tuple[Response | None, Call | None, Fault | None]:
+    async def _handle(self, request: Request, path: str, budget: BodyBudget) -> tuple[Response | None, Call | None, Fault | None]:
         """The response, the call (None if routing failed) and the fault that answered instead (if any);
         no response means the fault drops the connection."""
         call: Call | None = None
@@ -93,13 +103,13 @@ class ProviderApp:
             if self.provider.guard is not None:
                 self.provider.guard(call)
             call.namespace = self.provider.authenticate(request.headers, self.engine.settings)
-            call.params = await parse_request(operation, request, path_params)
+            await self._read_bounded(call, budget)
             if operation.operation_id in self.provider.unsupported:
                 raise MockError(f"{operation.label} is not supported by the mock: {self.provider.unsupported[operation.operation_id]}")
             response = await self.provider.handlers[operation.operation_id](call)
             return response, call, None
         except MockError as error:
-            return self.provider.render_error(error), call, None
+            return self.provider.render_error(tamed(error)), call, None
         except ContractViolation:
             raise
         except Exception:
@@ -107,6 +117,24 @@ class ProviderApp:
             if self.engine.settings.response_validation == "strict":
                 raise
             return self.provider.render_error(ServerError("An unexpected error occurred in the mock server.")), call, None
+
+    async def _read_bounded(self, call: Call, budget: BodyBudget) -> None:
+        """Parse the request with its body under a budget: a multipart upload up to the provider's file limit,
+        anything else up to the JSON body limit, refused while it streams in (issue 12); then the storage quota."""
+        settings = self.engine.settings
+        request = call.request
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == "multipart/form-data":
+            budget.expect(self.provider.upload_limit(settings) + MULTIPART_OVERHEAD, "upload (multipart body)")
+        else:
+            budget.expect(settings.limits.max_json_body_bytes, "request body")
+        declared = budget.check_declared(request.headers)
+        storing = request.method in ("POST", "PUT", "PATCH")
+        if storing and declared:
+            check_quota(self.engine, self.provider.name, call.namespace, declared)
+        call.params = await parse_request(call.operation, request, call.path_params, max_depth=settings.limits.max_json_depth)
+        if storing and budget.read:
+            check_quota(self.engine, self.provider.name, call.namespace, budget.read)
 
     def _check(self, call: Call | None, response: Response) -> None:
         """The response against the spec: the object a JSON answer was made from (JSONBody.data), checked
@@ -124,3 +152,12 @@ class ProviderApp:
         log.warning("response breaks %s spec: %s", self.provider.name, violation)
         if self.engine.settings.response_validation == "strict":
             raise ContractViolation(f"{self.provider.name} {operation.label} -> {response.status_code}: {'; '.join(problems)}")
+
+
+def tamed(error: MockError) -> MockError:
+    """The error with a message and param that are short and always encodable (a hostile value never comes
+    back whole, and a lone surrogate cannot break the envelope)."""
+    error.message = safe_text(error.message, MAX_MESSAGE)
+    if error.param is not None:
+        error.param = safe_text(error.param, 200)
+    return error

@@ -13,7 +13,8 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
-from ..core.errors import InvalidRequest
+from ..core.errors import InvalidRequest, MockError
+from ..core.hostile import excerpt, json_problem
 from .loader import Operation
 
 _BINARY = "<binary>"
@@ -71,7 +72,7 @@ def _coerce(raw: str, schema: dict[str, Any], name: str) -> Any:
         elif kind == "array":
             return [_coerce(v, schema.get("items", {}), name) for v in raw.split(",")]
     expected = " or ".join(_types(schema)) or "string"
-    raise InvalidRequest(f"Invalid type for '{name}': expected {'an' if expected[0] in 'aeiou' else 'a'} {expected}, but got {raw!r}.", param=name)
+    raise InvalidRequest(f"Invalid type for '{name}': expected {'an' if expected[0] in 'aeiou' else 'a'} {expected}, but got {excerpt(raw)}.", param=name)
 
 
 def _explain(error: ValidationError, root: str) -> tuple[str, str]:
@@ -86,7 +87,26 @@ def _explain(error: ValidationError, root: str) -> tuple[str, str]:
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         full = f"{param}.{missing}" if param else missing
         return f"Missing required parameter: '{full}'.", full
-    return f"Invalid value for {where}: {error.message}", param
+    return f"Invalid value for {where}: {_short_message(error)}", param
+
+
+def _short_message(error: ValidationError) -> str:
+    """jsonschema's message quotes the whole bad value; a 50 MB string must not come back in the error."""
+    message = error.message
+    if len(message) > 200:
+        shown = repr(error.instance)
+        message = message.replace(shown, excerpt(error.instance)) if shown in message else message[:200] + "..."
+    return message
+
+
+def refuse_unstorable(value: Any, max_depth: int, where: str = "") -> None:
+    """400 naming the field if parsed user JSON is nested too deep or holds text UTF-8 cannot carry (a lone
+    surrogate): checked before schema validation and before anything is stored, so one request cannot poison
+    a namespace's later answers (issue 12)."""
+    problem = json_problem(value, max_depth, where)
+    if problem is not None:
+        field, what = problem
+        raise InvalidRequest(f"Invalid value for '{field}': it {what}.", param=field)
 
 
 # --- compiled once per operation --------------------------------------------------------------------
@@ -216,7 +236,7 @@ def check(op: Operation, pointer: str, value: Any, root: str) -> None:
         raise InvalidRequest(message, param=param or None)
 
 
-async def parse_request(op: Operation, request: Request, path_params: dict[str, str]) -> ParsedRequest:
+async def parse_request(op: Operation, request: Request, path_params: dict[str, str], max_depth: int = 64) -> ParsedRequest:
     parsed = ParsedRequest()
     for plan in _param_plans(op):
         name, where = plan.name, plan.where
@@ -230,6 +250,7 @@ async def parse_request(op: Operation, request: Request, path_params: dict[str, 
             raw_values = [request.headers[name]] if name in request.headers else []
         else:
             continue
+        refuse_unstorable(raw_values, 2, name)
         if not raw_values:
             if plan.required:
                 raise InvalidRequest(f"Missing required parameter: '{name}'.", param=name)
@@ -241,7 +262,7 @@ async def parse_request(op: Operation, request: Request, path_params: dict[str, 
         if plan.pointer is not None:
             check(op, plan.pointer, value, name)
         getattr(parsed, where)[name] = value
-    await _parse_body(op, request, parsed)
+    await _parse_body(op, request, parsed, max_depth)
     return parsed
 
 
@@ -253,7 +274,7 @@ def parse_json_body(raw: bytes) -> Any:
     return _JSON_DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
 
 
-async def _parse_body(op: Operation, request: Request, parsed: ParsedRequest) -> None:
+async def _parse_body(op: Operation, request: Request, parsed: ParsedRequest, max_depth: int = 64) -> None:
     plan = _body_plan(op)
     if plan is None:
         return
@@ -281,21 +302,27 @@ async def _parse_body(op: Operation, request: Request, parsed: ParsedRequest) ->
                 "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
                 "HTTP library correctly. The API expects a JSON payload, but what was sent was not valid JSON.)"
             ) from None
+        refuse_unstorable(parsed.body, max_depth)
     elif media in ("multipart/form-data", "application/x-www-form-urlencoded"):
         try:
             form = await request.form()
         except MultiPartException as exc:
             raise InvalidRequest(f"Malformed {media} body: {exc.message}") from None
+        except MockError:
+            raise  # the body was too large or too slow (the server's receive guard): not a parse error
         except Exception as exc:  # python-multipart's parse errors, starlette's "Missing boundary" ...: all the client's
             detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
-            raise InvalidRequest(f"Malformed {media} body: {detail}") from None
+            raise InvalidRequest(f"Malformed {media} body: {excerpt(str(detail), 200)}") from None
         properties = plan.form_properties.get(media, {})
         data: dict[str, Any] = {}
         for key, value in form.multi_items():
+            refuse_unstorable(key, 1, "form field name")
             if isinstance(value, UploadFile):
+                refuse_unstorable(value.filename or "", 1, f"{key} (file name)")
                 parsed.files[key] = value
                 data[key] = _BINARY
             else:
+                refuse_unstorable(value, 1, key)
                 prop = properties.get(key, {})
                 data[key] = _coerce(value, prop, key) if _types(prop) and "string" not in _types(prop) else value
         parsed.body = data

@@ -103,6 +103,12 @@ class Harness:
             raise KeyError(f"no provider {provider!r} on this server (providers: {', '.join(self.providers)})")
         return self.url + self.providers[provider].prefix
 
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """Headers for an HTTP call to ``/_mock`` (the admin token's ``Authorization`` when the fake has one)."""
+        token = self.engine.settings.admin_token
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
     def reset(self) -> None:
         """Back to the state after start: no state but the preloaded fixtures; start-up scenarios and faults."""
         self.engine.reset()

@@ -3,10 +3,12 @@
 ``mock_server``: one live server per session on a free loopback port, reset before each test.
 ``mock_app``: the same fake in-process, an ASGI app for ``httpx.ASGITransport`` (no socket).
 ``@pytest.mark.mockserver(scenario=, seed=, clock_speed=, faults=[...], fixtures=[...], scenarios={...})``:
-one test's settings, undone after it. The logic lives in ``mockserver.harness`` and ``mockserver.baseline``.
+one test's settings, undone after it. The logic lives in ``mockserver.testing.harness`` and ``mockserver.config.baseline``.
 """
 
 from __future__ import annotations
+
+import os
 
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mockserver-scenario", metavar="NAME", help="the scenario of every batch whose request names none")
     group.addoption("--mockserver-scenarios", action="append", default=[], metavar="FILE", help="a scenario file: scenarios, default, faults (repeatable)")
     group.addoption("--mockserver-fixtures", action="append", default=[], metavar="FILE", help="a fixture file preloaded before every test (repeatable)")
+    group.addoption("--mockserver-admin-token", metavar="TOKEN", help="protect the fake's /_mock admin API (default: $MOCKSERVER_ADMIN_TOKEN); the fixtures' admin_headers carry it")
 
 
 _SETTINGS = pytest.StashKey[Any]()
@@ -43,8 +46,9 @@ _BASELINE = pytest.StashKey[Any]()
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker; read the option files now, so a mistake in one stops the run before any test."""
     config.addinivalue_line("markers", MARKER_HELP)
-    options = ("mockserver_config", "mockserver_seed", "mockserver_clock_speed", "mockserver_scenario", "mockserver_scenarios", "mockserver_fixtures")
-    if any(config.getoption(name, None) for name in options):
+    options = ("mockserver_config", "mockserver_seed", "mockserver_clock_speed", "mockserver_scenario", "mockserver_scenarios", "mockserver_fixtures",
+               "mockserver_admin_token")
+    if any(config.getoption(name, None) for name in options) or os.environ.get("MOCKSERVER_ADMIN_TOKEN"):
         _read_options(config)
 
 
@@ -66,6 +70,9 @@ def _read_options(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     seed, speed = config.getoption("mockserver_seed", None), config.getoption("mockserver_clock_speed", None)
     config.stash[_SETTINGS] = settings.replace(**({"seed": seed} if seed is not None else {}), **({"clock_speed": speed} if speed is not None else {}))
+    token = config.getoption("mockserver_admin_token", None) or os.environ.get("MOCKSERVER_ADMIN_TOKEN")
+    if token:
+        config.stash[_SETTINGS] = config.stash[_SETTINGS].replace(admin_token=token)
     config.stash[_BASELINE] = baseline
 
 

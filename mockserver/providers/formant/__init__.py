@@ -57,5 +57,6 @@ PROVIDER = Provider(
     decorate=decorate,
     retry_headers=retry_headers,
     view=View(view.rows, view.detail),
+    upload_limit=lambda settings: settings.limits.max_csv_bytes,
     summary="FormantAI Voice batch calls: CSV campaigns, their status and metrics",
 )

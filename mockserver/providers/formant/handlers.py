@@ -48,7 +48,7 @@ async def create_batch_call(call: Call) -> Response:
     if not isinstance(upload, UploadFile):
         raise InvalidRequest("'file' must be a CSV file upload (multipart/form-data).", param="file")
     content = await upload.read()
-    recipients = await off_loop(len(content), parse_csv, upload.filename or "", content)
+    recipients = await off_loop(len(content), parse_csv, upload.filename or "", content, call.engine.settings.limits.max_csv_rows)
     plan = scenario_plan(call)
     backend: FormantBackend = call.backend
     agent_id, now = call.body["agent_id"], call.engine.now()

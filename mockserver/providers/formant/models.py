@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...core.engine import Engine
-from ...core.errors import NotFound
+from ...core.errors import InvalidRequest, NotFound
 from .csvfile import Recipient
 from .lifecycle import BATCH_CALL_LIFECYCLE, CALL_LIFECYCLE, FINAL_STATES, RETRYABLE
 from ...core.lifecycle import record
@@ -158,6 +158,10 @@ def _enter_call(call: PhoneCall, state: str, at: float) -> None:
     record(call, state, at)
 
 
+MAX_AGENT_ID = 2**63 - 1  # the docs show integer ids and state no range: a signed 64-bit id (our choice)
+CALL_BYTES = 1024
+
+
 class FormantBackend:
     """One namespace (API key) of FormantAI batch calls. Verbs are named after the spec's operationIds."""
 
@@ -218,6 +222,8 @@ class FormantBackend:
     # -- verbs ------------------------------------------------------------------------------------
 
     def create_batch_call(self, agent_id: int, name: str, recipients: list[Recipient], plan: Plan) -> BatchCall:
+        if agent_id > MAX_AGENT_ID:
+            raise InvalidRequest(f"'agent_id' must be at most {MAX_AGENT_ID} (a signed 64-bit integer).", param="agent_id")
         # the mock has no agents API: every positive agent id exists
         if agent_id < 1:
             raise NotFound(f"Agent {agent_id} not found.", param="agent_id")
@@ -248,6 +254,10 @@ class FormantBackend:
     def add_batch_call(self, batch: BatchCall) -> BatchCall:
         self.batches[batch.id] = batch
         return batch
+
+    def stored_bytes(self) -> int:
+        """What this namespace keeps, for the storage quota (about 1 KiB per planned call, as measured)."""
+        return sum(CALL_BYTES * len(batch.calls) for batch in self.batches.values())
 
     def list_batch_calls(self, agent_id: int | None = None, limit: int = 20, offset: int = 0) -> tuple[list[BatchCall], int]:
         """A page of batches, newest first, and how many match the filter."""

@@ -13,6 +13,10 @@ import orjson
 _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
 _LONG_RUN = b"0" * 19
 
+from ...core.hostile import excerpt, json_problem
+
+MAX_LINE_DEPTH = 64  # nesting a line may have (the fake walks and echoes each line's body)
+
 
 class InputLine(NamedTuple):
     """One valid request of a batch (a named tuple: 50,000 of them are made per large input file)."""
@@ -59,8 +63,12 @@ def validate_input(content: bytes, endpoint: str, max_requests: int, max_errors:
             break
         try:
             item = loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             errors.append(LineError("invalid_json_line", "This line is not parseable as valid JSON.", n))
+            continue
+        problem = json_problem(item, MAX_LINE_DEPTH)
+        if problem is not None:  # a lone surrogate would break the output file; deep nesting every walk of it
+            errors.append(LineError("invalid_json_line", f"This line cannot be used: '{problem[0]}' {problem[1]}.", n, problem[0]))
             continue
         if not isinstance(item, dict):
             errors.append(LineError("invalid_json_line", "Each line must be a JSON object.", n))
@@ -76,14 +84,14 @@ def validate_input(content: bytes, endpoint: str, max_requests: int, max_errors:
             errors.append(LineError("invalid_custom_id", "'custom_id' must be a non-empty string.", n, "custom_id"))
             continue
         if custom_id in seen:
-            errors.append(LineError("duplicate_custom_id", f"The custom_id '{custom_id}' is used more than once in this batch.", n, "custom_id"))
+            errors.append(LineError("duplicate_custom_id", f"The custom_id {excerpt(custom_id)} is used more than once in this batch.", n, "custom_id"))
             continue
         seen.add(custom_id)
         if method != "POST":
-            errors.append(LineError("invalid_method", f"The method must be 'POST', got {method!r}.", n, "method"))
+            errors.append(LineError("invalid_method", f"The method must be 'POST', got {excerpt(method)}.", n, "method"))
             continue
         if not isinstance(url, str) or (url != endpoint and _normalise(url) != want):
-            errors.append(LineError("url_mismatch", f"The url {url!r} does not match the batch endpoint {endpoint!r}.", n, "url"))
+            errors.append(LineError("url_mismatch", f"The url {excerpt(url)} does not match the batch endpoint {endpoint!r}.", n, "url"))
             continue
         if not isinstance(body, dict):
             errors.append(LineError("invalid_body", "'body' must be a JSON object.", n, "body"))
@@ -93,7 +101,7 @@ def validate_input(content: bytes, endpoint: str, max_requests: int, max_errors:
             if model is None:
                 model = line_model
             elif line_model != model:
-                errors.append(LineError("model_mismatch", f"All requests in a batch must use the same model: expected {model!r}, got {line_model!r}.", n, "body.model"))
+                errors.append(LineError("model_mismatch", f"All requests in a batch must use the same model: expected {excerpt(model)}, got {excerpt(line_model)}.", n, "body.model"))
                 continue
         lines.append(InputLine(custom_id, body))
     return (lines, []) if not errors else ([], errors)

@@ -372,6 +372,11 @@ class OpenAIBatchBackend:
                 next_due = moment
         self._next_due = next_due
 
+    def stored_bytes(self) -> int:
+        """What this namespace keeps, for the storage quota: the content of its files (inputs, and the result
+        files built so far; an unbuilt result file costs nothing yet)."""
+        return sum(len(file.stored) for file in self.files.values() if file.stored is not None)
+
     # -- files -------------------------------------------------------------------------------------
 
     def create_file(self, filename: str, purpose: str, content: bytes, expires_after: int | None = None) -> File:
@@ -576,7 +581,7 @@ class OpenAIBatchBackend:
                 )
         self._expire_outputs(batch)
 
-    # -- fixtures: state preloaded from a file (mockserver.fixtures) -------------------------------------
+    # -- fixtures: state preloaded from a file (mockserver.config.fixtures) -------------------------------------
 
     def load_fixture(self, kind: str, data: dict[str, Any]) -> None:
         """Preload a ``file`` or a ``batch`` in any status; raises ValueError on data it cannot use.

@@ -6,6 +6,7 @@ No HTTP here. Times are simulated seconds (floats); the handlers render them as 
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -40,6 +41,13 @@ class Definition:
     created: float
     modified: float
     seq: int
+    size: int = field(default=0, compare=False, repr=False)  # bytes it stands for, for the storage quota
+
+
+def _measure(definition: Definition) -> Definition:
+    parts = [getattr(definition, name) for name in DEFINITION_FIELDS]
+    definition.size = len(json.dumps(parts, ensure_ascii=False, default=str))
+    return definition
 
 
 @dataclass
@@ -199,7 +207,7 @@ class RetellBackend:
             modified=now if modified is None else modified,
             seq=self._seq_of[new_id],
         )
-        self.definitions[definition.id] = definition
+        self.definitions[definition.id] = _measure(definition)
         return definition
 
     def get_test_case_definition(self, definition_id: str) -> Definition:
@@ -218,6 +226,7 @@ class RetellBackend:
         for name in DEFINITION_FIELDS:
             if name in changes and changes[name] is not None:
                 setattr(definition, name, copy.deepcopy(changes[name]))
+        _measure(definition)
         definition.modified = max(self._now(), definition.modified)
         return definition
 
@@ -237,7 +246,11 @@ class RetellBackend:
         seed = self.engine.settings.seed
         step = self.engine.settings.durations.test_run if plan.test_run is None else plan.test_run
         runs = []
+        # one snapshot per distinct definition, shared by its runs: 1000 runs of one big definition are one copy
+        snapshots: dict[str, Definition] = {}
         for index, definition_id in enumerate(test_case_definition_ids):
+            if definition_id not in snapshots:
+                snapshots[definition_id] = copy.deepcopy(self.definitions[definition_id])
             wave_start = now + share(step, index // CONCURRENCY)
             # inside its wave's slot: queued 5-25% of a slot, running 40-75% of one
             starts_at = wave_start + share(step, 0.05 + 0.2 * fraction(seed, batch_id, index, "start"))
@@ -246,7 +259,7 @@ class RetellBackend:
                 id=self._new_id(),
                 batch_id=batch_id,
                 index=index,
-                definition=copy.deepcopy(self.definitions[definition_id]),
+                definition=snapshots[definition_id],
                 outcome=plan.pick(fraction(seed, batch_id, index)),
                 starts_at=starts_at,
                 ends_at=ends_at,
@@ -267,6 +280,11 @@ class RetellBackend:
         self._store(batch)
         self._advance(batch, now)
         return batch
+
+    def stored_bytes(self) -> int:
+        """What this namespace keeps, for the storage quota: its definitions and the snapshots its runs hold."""
+        snapshots = {id(run.definition): run.definition.size for run in self.runs.values()}
+        return sum(d.size for d in self.definitions.values()) + sum(snapshots.values()) + 256 * len(self.runs)
 
     def _store(self, batch: BatchTest) -> None:
         self.batches[batch.id] = batch

@@ -201,7 +201,8 @@ def test_batch_call_from_a_fixture_file(tmp_path: Any, server: LiveServer) -> No
         "    kind: batch_call\n"
         "    data: {batch_call_id: batch_call_from_file, from_number: '+14157774444', tasks: [{to_number: '+12137774445'}]}\n"
     )
-    server.engine.seeders.append(seeder(check_fixtures(load_fixture_file(path), server.engine)))
+    hook = seeder(check_fixtures(load_fixture_file(path), server.engine))
+    server.engine.seeders.add(hook)
     try:
         client = Retell(api_key="another-key", base_url=server.base_url("retell"), max_retries=0)
         (call,) = of_batch(client, "batch_call_from_file").items
@@ -209,7 +210,7 @@ def test_batch_call_from_a_fixture_file(tmp_path: Any, server: LiveServer) -> No
         server.engine.clock.advance(STEP)
         assert client.call.retrieve(call.call_id).call_status in ("ended", "not_connected", "error")
     finally:
-        server.engine.seeders.pop()
+        server.engine.seeders.remove(hook)
 
 
 def test_scenario_file_keys_for_batch_calls(tmp_path: Any, client: Retell, server: LiveServer) -> None:
