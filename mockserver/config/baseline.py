@@ -52,11 +52,18 @@ class Baseline:
         check_scenario_name(engine, self.default_scenario, "default scenario")
         self.fixtures = check_fixtures(self.fixtures, engine)
         engine.reset_hooks.add(self.apply)
-        engine.reset()
+        with engine.store.transaction():
+            if engine.store.initialized():  # a durable state from an earlier run: carry on, do not reset it
+                self.apply_seeders(engine)
+            else:
+                engine.reset()
         return self
 
     def apply(self, engine: Engine) -> None:
         engine.scenarios.replace_all(self.scenarios, self.default_scenario)
         engine.faults.clear()
         add_faults(engine, self.faults)
+        self.apply_seeders(engine)
+
+    def apply_seeders(self, engine: Engine) -> None:
         engine.seeders.set([seeder(self.fixtures)] if self.fixtures else [])

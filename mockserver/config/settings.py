@@ -73,5 +73,7 @@ def validate_settings(settings: Settings, source: str = "settings") -> None:
     for name, value in dataclasses.asdict(settings.limits).items():
         if value < 1:
             raise ConfigError(f"{source}: 'limits.{name}' must be >= 1, got {value!r}")
+    if settings.state is not None and (not isinstance(settings.state, str) or not settings.state.strip()):
+        raise ConfigError(f"{source}: 'state' must be a file path or a postgresql:// URL, got {settings.state!r}")
     if settings.embedding_dimensions < 1:
         raise ConfigError(f"{source}: 'embedding_dimensions' must be >= 1, got {settings.embedding_dimensions!r}")

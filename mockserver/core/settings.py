@@ -46,6 +46,8 @@ class Settings:
     response_validation: str = "warn"
     # Phaseo documents its batch routes as "mounted but temporarily disabled": "working" | "not_implemented"
     phaseo_mode: str = "working"
+    # where state lives: None in memory; a file path (SQLite) or a postgresql:// URL (see core/state/)
+    state: str | None = None
 
     def keys_for(self, provider: str) -> tuple[str, ...]:
         return self.api_keys.get(provider, ())

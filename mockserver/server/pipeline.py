@@ -80,6 +80,7 @@ class ProviderApp:
             operation, path_params = self.router.match(request.method, path)
             call = Call(self.provider, operation, request, self.engine, path_params)
             call.request_id = self.engine.ids.hex("req_")
+            self.engine.store.refresh()  # durable state: faults, scenarios, clock as another process left them
             hit = self.engine.faults.pick(self.provider.name, operation.operation_id, self.engine.settings.seed)
             for fault in hit:
                 await faults.delay(fault, self.engine.settings.seed)
@@ -93,7 +94,7 @@ class ProviderApp:
             call.params = await parse_request(operation, request, path_params)
             if operation.operation_id in self.provider.unsupported:
                 raise MockError(f"{operation.label} is not supported by the mock: {self.provider.unsupported[operation.operation_id]}")
-            response = await self.provider.handlers[operation.operation_id](call)
+            response = await self._run_handler(call, request.method)
             return response, call, None
         except MockError as error:
             return self.provider.render_error(error), call, None
@@ -104,6 +105,15 @@ class ProviderApp:
             if self.engine.settings.response_validation == "strict":
                 raise
             return self.provider.render_error(ServerError("An unexpected error occurred in the mock server.")), call, None
+
+    async def _run_handler(self, call: Call, method: str) -> Response:
+        """The handler in one transaction of the state (a no-op in memory): a write is committed before its
+        answer is sent, and only if the answer is a success; a GET writes nothing unless it draws an id."""
+        handler = self.provider.handlers[call.operation.operation_id]
+        if not self.engine.store.durable:
+            return await handler(call)
+        write = method not in ("GET", "HEAD", "OPTIONS")
+        return await self.engine.store.atomically(lambda: handler(call), write, lambda response: response.status_code < 400)
 
     def _check(self, call: Call | None, response: Response) -> None:
         if call is None or self.engine.settings.response_validation == "off":
