@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -27,20 +29,62 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+# -- state and workers (issue 11): --state PATH|postgresql://..., MOCKSERVER_STATE, --workers N ----------------
+_WORKER_ARGS = "MOCKSERVER_WORKER_ARGS"  # how `serve --workers N` hands its flags to the worker processes
+
+
+def _state_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state", default=os.environ.get("MOCKSERVER_STATE") or None, metavar="PATH|URL",
+                   help="keep state in a SQLite file (created if missing) or a postgresql:// database; default: in memory "
+                        "(also MOCKSERVER_STATE)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (needs --state: they share it)")
+
+
+def _app(args: argparse.Namespace) -> object:
+    from .config.baseline import Baseline
+    from .core.state import StateError
+    from .server.app import create_app
+
+    settings = _settings(args)
+    if args.state:
+        settings = settings.replace(state=args.state)
+    try:
+        app = create_app(settings)
+        Baseline.load(args.scenarios, args.fixtures).install(app.state.engine, app.state.providers)
+    except StateError as exc:
+        raise ConfigError(str(exc)) from exc
+    return app
+
+
+def worker_app() -> object:
+    """The app of one worker of ``serve --workers N`` (uvicorn imports this in every worker process)."""
+    return _app(build_parser().parse_args(json.loads(os.environ[_WORKER_ARGS])))
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .server.app import create_app
-    from .config.baseline import Baseline
-
-    app = create_app(_settings(args))
-    Baseline.load(args.scenarios, args.fixtures).install(app.state.engine, app.state.providers)
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if args.workers > 1 and not args.state:
+        raise ConfigError(
+            f"--workers {args.workers} needs a shared state: in memory every worker would keep its own, and a client "
+            "would see objects vanish between calls. Add --state ./state.db (SQLite) or --state postgresql://..."
+        )
+    app = _app(args)  # also checks the flags and the state before any worker starts
     base = f"http://{args.host}:{args.port}"
     print(f"mockserver: serving on {base}", flush=True)
-    for name, provider in app.state.providers.items():
+    for name, provider in app.state.providers.items():  # type: ignore[attr-defined]
         print(f"  {name:8s} {base}{provider.prefix}", flush=True)
     print(f"  admin    {base}/_mock", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    store = app.state.engine.store  # type: ignore[attr-defined]
+    print(f"  state    {store.target if store.durable else 'in memory (lost when the server stops)'}", flush=True)
+    if args.workers == 1:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)  # type: ignore[arg-type]
+        return 0
+    print(f"  workers  {args.workers}", flush=True)
+    os.environ[_WORKER_ARGS] = json.dumps(args.argv)
+    uvicorn.run("mockserver.cli:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -60,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenarios", action="append", default=[], metavar="FILE", help="a scenario file: scenarios, the default scenario, faults (repeatable)")
     p.add_argument("--fixtures", action="append", default=[], metavar="FILE", help="a fixture file, preloaded at start and on reset (repeatable)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    _state_flags(p)
     p.set_defaults(func=serve)
 
     from .contract.cli import register
@@ -71,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))

@@ -48,12 +48,15 @@ class Baseline:
         """Check everything against this server (operations, scenario names, fixtures), apply it now and
         after every ``engine.reset()``."""
         check_operations(self.faults, operations_of(providers))
-        engine.scenarios.replace_all(self.scenarios, None)
-        check_scenario_name(engine, self.default_scenario, "default scenario")
-        self.fixtures = check_fixtures(self.fixtures, engine)
-        engine.reset_hooks.add(self.apply)
-        with engine.store.transaction():
-            if engine.store.initialized():  # a durable state from an earlier run: carry on, do not reset it
+        with engine.store.transaction():  # durable state: one transaction, so two workers starting at once agree
+            resumed = engine.store.initialized()  # a durable state from an earlier run: carry on, do not reset it
+            kept = engine.scenarios.state()
+            engine.scenarios.replace_all(self.scenarios, None)
+            check_scenario_name(engine, self.default_scenario, "default scenario")
+            self.fixtures = check_fixtures(self.fixtures, engine)
+            engine.reset_hooks.add(self.apply)
+            if resumed:
+                engine.scenarios.replace_all(*kept)
                 self.apply_seeders(engine)
             else:
                 engine.reset()

@@ -12,6 +12,7 @@ out of the rows, content-addressed in the engine's blob table, so writing a name
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import hashlib
 import io
@@ -74,7 +75,9 @@ class Store(Generic[B]):
         self._checked: dict[str, int] = {}  # key -> generation at which that copy was known current
         self._part_blobs: dict[str, bytes] = {}
         self._digests: dict[int, tuple[bytes, str]] = {}
-        self._local = threading.local()
+        self._local = threading.local()  # per thread: the turn lock (the engines keep a connection per thread)
+        # per task: the transaction a request runs in (other requests on the same event loop do not see it)
+        self._ctx: contextvars.ContextVar[_Context | None] = contextvars.ContextVar(f"store-{id(self)}", default=None)
         self._refreshed = -1
         self.refresh()
 
@@ -250,7 +253,7 @@ class Store(Generic[B]):
         return f"{_NS}{key[0]}/{key[1]}"
 
     def _current(self) -> _Context | None:
-        return getattr(self._local, "ctx", None) if self._state is not None else None
+        return self._ctx.get() if self._state is not None else None
 
     def _context(self, write: bool = False) -> _Context:
         ctx = self._current()
@@ -271,7 +274,7 @@ class Store(Generic[B]):
     def _begin(self, write: bool) -> _Context:
         assert self._state is not None
         ctx = _Context(self._state.begin(write))
-        self._local.ctx = ctx
+        self._ctx.set(ctx)
         try:
             self._validate(ctx, [_PART + name for name in self._parts])
         except BaseException:
@@ -314,7 +317,15 @@ class Store(Generic[B]):
             self._versions[key] = row[0]
 
     def _durable_backend(self, key: tuple[str, str], on_create: Callable[[B], None] | None) -> B:
-        ctx = self._context()
+        ctx = self._current()
+        if ctx is None:  # outside a request's transaction (a response hook): this process's copy, never stored
+            with self._lock:
+                backend = self._backends.get(key)
+                if backend is None:
+                    backend = self._backends[key] = self._factories[key[0]]()
+                    if on_create is not None:
+                        on_create(backend)
+                return backend
         name = self._key(key)
         if name not in ctx.touched:
             self._validate(ctx, [name])
@@ -352,7 +363,7 @@ class Store(Generic[B]):
         except BaseException:
             self._abort(ctx)
             raise
-        self._local.ctx = None
+        self._ctx.set(None)
         for key, generation in self._checked.items():
             if generation == tx.generation - 1:  # current before this write, which changed only what it saved
                 self._checked[key] = tx.generation
@@ -363,13 +374,13 @@ class Store(Generic[B]):
         self._refreshed = tx.generation
 
     def _end_read(self, ctx: _Context) -> None:
-        self._local.ctx = None
+        self._ctx.set(None)
         ctx.tx.rollback()
         self._refreshed = ctx.tx.generation
 
     def _abort(self, ctx: _Context) -> None:
         """Roll back and forget what the transaction touched (it may hold half of a change)."""
-        self._local.ctx = None
+        self._ctx.set(None)
         ctx.tx.rollback()
         self._checked.clear()  # a rolled-back write's generation will be used again by the next write
         for key in ctx.touched:

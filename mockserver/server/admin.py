@@ -206,6 +206,9 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
                 return _error(500, f"cannot write the snapshot to {path!r}: {exc.strerror or exc}")
         return JSONResponse({"id": engine.keep_snapshot(state, name), "path": path})
 
+    async def snapshot_list(request: Request) -> Response:
+        return JSONResponse({"object": "list", "data": engine.snapshots()})
+
     async def restore(request: Request) -> Response:
         """{"id": ...} (a snapshot of this server's state) or {"path": ...} (a file a snapshot was exported to)."""
         try:
@@ -259,6 +262,7 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         Route("/faults", fault_clear, methods=["DELETE"]),
         Route("/faults/{fault_id}", fault_delete, methods=["DELETE"]),
         Route("/snapshot", snapshot, methods=["POST"]),
+        Route("/snapshots", snapshot_list, methods=["GET"]),
         Route("/restore", restore, methods=["POST"]),
         Route("/providers", provider_list, methods=["GET"]),
     ]
