@@ -186,8 +186,7 @@ def main() -> None:
     stop: list[str] | None = None
     postgres = args.postgres
     if postgres is None:
-        pg_root = work / "pg"
-        pg_root.mkdir()
+        pg_root = Path(tempfile.mkdtemp(prefix="state-bench-pg-"))  # its own directory: the postgres user must enter it
         started = start_postgres(pg_root)
         postgres, stop = started if started else (None, None)
     rows: list[tuple[str, list[str], bool]] = [
@@ -206,6 +205,7 @@ def main() -> None:
     finally:
         if stop:
             subprocess.run(stop, capture_output=True)
+            shutil.rmtree(pg_root, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
     base_get, base_create = results["bare Starlette"]
     print(f"\n{'server':22s} {'GET batch/s':>12s} {'x bare':>7s} {'create/s':>10s} {'x bare':>7s}   ({args.clients} clients, {args.seconds:g} s each, {os.cpu_count()} CPUs)")

@@ -123,6 +123,7 @@ class Store(Generic[B]):
             ctx = self._context(write=True)
             ctx.tx.delete_prefix(_NS)
             ctx.tx.delete_prefix(_SNAP)
+            ctx.tx.delete_blobs()  # nothing refers to a stored content any more
             ctx.touched.clear()
             self._forget(_NS)
             self._digests.clear()

@@ -64,6 +64,9 @@ class PostgresTransaction:
     def delete_prefix(self, prefix: str) -> None:
         self.conn.execute("DELETE FROM mock_state WHERE starts_with(key, %s)", (prefix,))
 
+    def delete_blobs(self) -> None:
+        self.conn.execute("DELETE FROM mock_blobs")
+
     def has_blob(self, digest: str) -> bool:
         return self.conn.execute("SELECT 1 FROM mock_blobs WHERE digest = %s", (digest,)).fetchone() is not None
 

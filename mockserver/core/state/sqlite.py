@@ -56,6 +56,9 @@ class SqliteTransaction:
     def delete_prefix(self, prefix: str) -> None:
         self.conn.execute("DELETE FROM mock_state WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
 
+    def delete_blobs(self) -> None:
+        self.conn.execute("DELETE FROM mock_blobs")
+
     def has_blob(self, digest: str) -> bool:
         return self.conn.execute("SELECT 1 FROM mock_blobs WHERE digest = ?", (digest,)).fetchone() is not None
 

@@ -202,3 +202,22 @@ def test_a_state_path_that_cannot_be_used_is_a_clear_error(tmp_path: Path) -> No
     (tmp_path / "junk.db").write_bytes(b"not a database" * 100)
     with pytest.raises(StateError, match="cannot"):
         open_state(str(tmp_path / "junk.db"))
+
+
+def test_reset_empties_the_state_for_every_server_and_ids_start_over(start: Callable[..., TestClient], target: str) -> None:
+    a, b = start(), start()
+    batch = create_batch(a)
+    upload(a, jsonl(3000))  # a large content, stored apart
+    a.post("/_mock/snapshot", json={"name": "kept"})
+    assert b.post("/_mock/reset").status_code == 200
+    assert a.get(f"/anyapi/v1/batches/{batch['id']}", headers=KEY).status_code == 404
+    assert a.get("/_mock/snapshots").json()["data"] == []
+    state = open_state(target)
+    tx = state.begin(write=False)
+    try:
+        assert tx.keys("ns/") == [] and not tx.has_blob("0" * 64)
+        assert tx.conn.execute("SELECT count(*) FROM mock_blobs").fetchone()[0] == 0  # type: ignore[attr-defined]
+    finally:
+        tx.rollback()
+        state.close()
+    assert create_batch(a)["id"] == batch["id"]  # ids restart from the seed after a reset, as in memory
