@@ -183,7 +183,7 @@ class Store(Generic[B]):
 
     def import_snapshot(self, data: bytes) -> Any:
         """Read an exported snapshot (a pickle: import only files you wrote)."""
-        return _Unpickler(io.BytesIO(data), self, None).load()
+        return self._loads(data, None)
 
     # -- transactions (durable engines only; no-ops in memory) -----------------------------------------------
     async def atomically(self, work: Callable[[], Awaitable[T]], write: bool, ok: Callable[[T], bool] = lambda _: True) -> T:
@@ -404,8 +404,12 @@ class Store(Generic[B]):
         _Pickler(buffer, self, tx).dump(obj)
         return buffer.getvalue()
 
-    def _loads(self, blob: bytes, tx: Transaction) -> Any:
-        return _Unpickler(io.BytesIO(blob), self, tx).load()
+    def _loads(self, blob: bytes, tx: Transaction | None) -> Any:
+        token = _LOADING.set((self, tx))
+        try:
+            return pickle.loads(blob)
+        finally:
+            _LOADING.reset(token)
 
     def _digest(self, data: bytes) -> str:
         known = self._digests.get(id(data))
@@ -418,8 +422,35 @@ class Store(Generic[B]):
         return digest
 
 
+_LOADING: contextvars.ContextVar[tuple[Store[Any], Transaction | None]] = contextvars.ContextVar("store-loading")
+
+
+def _shared_ref(index: int) -> Any:
+    """Unpickling: the loading store's shared service number ``index`` (engine, clock, ids)."""
+    return _LOADING.get()[0]._shared[index]
+
+
+def _blob_ref(digest: str) -> bytes:
+    """Unpickling: a content stored apart, by digest."""
+    store, tx = _LOADING.get()
+    if tx is None:
+        raise pickle.UnpicklingError("a stored content referenced outside the state")
+    data = tx.get_blob(digest)
+    store._digests[id(data)] = (data, digest)
+    return data
+
+
+class _BlobRef:
+    def __init__(self, digest: str) -> None:
+        self.digest = digest
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return _blob_ref, (self.digest,)
+
+
 class _Pickler(pickle.Pickler):
-    """Shared services (engine, clock, ids) by reference; large contents by digest, stored once."""
+    """Shared services (engine, clock, ids) by reference; large contents (a ``bytes`` attribute of an object) by
+    digest, stored once. ``reducer_override`` sees only instances of classes, so plain data pickles at C speed."""
 
     def __init__(self, file: io.BytesIO, store: Store[Any], tx: Transaction | None) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -427,32 +458,31 @@ class _Pickler(pickle.Pickler):
         self._store = store
         self._tx = tx
 
-    def persistent_id(self, obj: Any) -> Any:
+    def reducer_override(self, obj: Any) -> Any:
         index = self._shared.get(id(obj))
         if index is not None:
-            return ("shared", index)
-        if self._tx is not None and type(obj) is bytes and len(obj) >= BLOB_MIN:
-            digest = self._store._digest(obj)
-            if not self._tx.has_blob(digest):
-                if not self._tx.write:
-                    raise NeedsWrite
-                self._tx.put_blob(digest, obj)
-            return ("blob", digest)
-        return None
-
-
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, store: Store[Any], tx: Transaction | None) -> None:
-        super().__init__(file)
-        self._store = store
-        self._tx = tx
-
-    def persistent_load(self, pid: Any) -> Any:
-        kind, value = pid
-        if kind == "shared":
-            return self._store._shared[value]
+            return _shared_ref, (index,)
         if self._tx is None:
-            raise pickle.UnpicklingError(f"unknown reference {kind!r}")
-        data = self._tx.get_blob(value)
-        self._store._digests[id(data)] = (data, value)
-        return data
+            return NotImplemented
+        attrs = getattr(obj, "__dict__", None)
+        if type(attrs) is not dict:
+            return NotImplemented
+        big = [name for name, value in attrs.items() if type(value) is bytes and len(value) >= BLOB_MIN]
+        if not big:
+            return NotImplemented
+        reduced = obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        if not isinstance(reduced, tuple) or len(reduced) < 3 or not isinstance(reduced[2], dict):
+            return NotImplemented
+        state = dict(reduced[2])
+        for name in big:
+            state[name] = _BlobRef(self._store_blob(state[name]))
+        return (reduced[0], reduced[1], state, *reduced[3:])
+
+    def _store_blob(self, data: bytes) -> str:
+        assert self._tx is not None
+        digest = self._store._digest(data)
+        if not self._tx.has_blob(digest):
+            if not self._tx.write:
+                raise NeedsWrite
+            self._tx.put_blob(digest, data)
+        return digest
