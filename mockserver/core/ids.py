@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import string
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -17,6 +18,8 @@ class IdFactory:
         self.on_draw: Callable[[], None] | None = None
         self._local: dict[str, random.Random] = {}  # streams kept per process (request ids), never persisted
         self.draws = 0  # ids drawn from persisted streams: a write saves the streams when this moved
+        self._streams: dict[str, random.Random] = {}
+        self._counters: dict[str, int] = {}
         self.reset(seed)
 
     def make_local(self, prefix: str, salt: str) -> None:
@@ -43,8 +46,8 @@ class IdFactory:
         with self._lock:
             if seed is not None:
                 self.seed = seed
-            self._streams: dict[str, random.Random] = {}
-            self._counters: dict[str, int] = {}
+            self._streams = {}
+            self._counters = {}
             self.draws += 1
 
     def _stream(self, prefix: str) -> random.Random:

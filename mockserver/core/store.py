@@ -18,9 +18,10 @@ import hashlib
 import io
 import pickle
 import threading
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Generic, Iterator, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .state.base import NeedsWrite, StateEngine, StateError, Transaction
 
@@ -79,7 +80,7 @@ class Store(Generic[B]):
         # per task: the transaction a request runs in (other requests on the same event loop do not see it)
         self._ctx: contextvars.ContextVar[_Context | None] = contextvars.ContextVar(f"store-{id(self)}", default=None)
         self._refreshed = -1
-        self.refresh()
+        self._refresh()
 
     # -- in memory and durable alike -------------------------------------------------------------------------
     @property
@@ -232,11 +233,17 @@ class Store(Generic[B]):
             return False
         return bool(self._context().tx.versions([_PART + "clock"]))
 
-    def refresh(self) -> None:
+    async def refresh(self) -> None:
         """Bring the parts (clock, scenarios, faults) up to date outside a request's transaction: one cheap
-        query when nothing changed anywhere."""
+        query when nothing changed anywhere. Takes this thread's turn: the connection may be in another
+        request's transaction meanwhile."""
         if self._state is None or self._current() is not None:
             return
+        async with self._turn():
+            self._refresh()
+
+    def _refresh(self) -> None:
+        assert self._state is not None
         if self._state.generation() == self._refreshed:
             return
         with self.transaction(write=False):

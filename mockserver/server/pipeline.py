@@ -80,7 +80,7 @@ class ProviderApp:
             operation, path_params = self.router.match(request.method, path)
             call = Call(self.provider, operation, request, self.engine, path_params)
             call.request_id = self.engine.ids.hex("req_")
-            self.engine.store.refresh()  # durable state: faults, scenarios, clock as another process left them
+            await self.engine.store.refresh()  # durable state: faults, scenarios, clock as another process left them
             hit = self.engine.faults.pick(self.provider.name, operation.operation_id, self.engine.settings.seed)
             for fault in hit:
                 await faults.delay(fault, self.engine.settings.seed)

@@ -48,7 +48,7 @@ class Atomic:
         def status(messages: list[Message]) -> int:
             return next((int(m["status"]) for m in messages if m["type"] == "http.response.start"), 500)
 
-        self.store.refresh()
+        await self.store.refresh()
         messages = await self.store.atomically(attempt, scope["method"] not in READS, lambda sent: status(sent) < 400)
         for message in messages:
             await send(message)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .base import StateError
 
@@ -51,7 +51,7 @@ class SqliteTransaction:
             "INSERT INTO mock_state (key, version, blob) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET version = excluded.version, blob = excluded.blob",
             (key, self.generation, blob),
         )
-        return self.generation
+        return int(self.generation)
 
     def delete_prefix(self, prefix: str) -> None:
         self.conn.execute("DELETE FROM mock_state WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))

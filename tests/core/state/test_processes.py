@@ -62,6 +62,13 @@ class Ledger:
         self.files: set[str] = set()
         self.last: dict[str, str] = {}  # batch id -> the latest status acknowledged
         self.completed: dict[str, int] = defaultdict(int)
+        self.errors: list[str] = []  # 5xx answers: a server that answers is never allowed one
+
+    def answered(self, response: httpx.Response) -> httpx.Response:
+        if response.status_code >= 500:
+            with self.lock:
+                self.errors.append(f"{response.request.method} {response.request.url.path} -> {response.status_code}: {response.text[:200]}")
+        return response
 
     def saw(self, batch: dict[str, Any]) -> None:
         with self.lock:
@@ -79,24 +86,24 @@ def load(base: str, ledger: Ledger, stop: threading.Event, seed: int) -> None:
                 with ledger.lock:
                     known = list(ledger.last)
                 if choice < 0.4 or not known:
-                    r = client.post(f"{base}/anyapi/v1/files", headers=KEY, files={"file": ("in.jsonl", jsonl(rng.randint(1, 4)))}, data={"purpose": "batch"})
+                    r = ledger.answered(client.post(f"{base}/anyapi/v1/files", headers=KEY, files={"file": ("in.jsonl", jsonl(rng.randint(1, 4)))}, data={"purpose": "batch"}))
                     if r.status_code != 200:
                         continue
                     with ledger.lock:
                         ledger.created.append(r.json()["id"])
                         ledger.files.add(r.json()["id"])
                     body = {"input_file_id": r.json()["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}
-                    r = client.post(f"{base}/anyapi/v1/batches", headers=KEY, json=body)
+                    r = ledger.answered(client.post(f"{base}/anyapi/v1/batches", headers=KEY, json=body))
                     if r.status_code == 200:
                         with ledger.lock:
                             ledger.created.append(r.json()["id"])
                         ledger.saw(r.json())
                 elif choice < 0.6:
-                    r = client.post(f"{base}/anyapi/v1/batches/{rng.choice(known)}/cancel", headers=KEY)
+                    r = ledger.answered(client.post(f"{base}/anyapi/v1/batches/{rng.choice(known)}/cancel", headers=KEY))
                     if r.status_code == 200:
                         ledger.saw(r.json())
                 else:
-                    r = client.get(f"{base}/anyapi/v1/batches/{rng.choice(known)}", headers=KEY)
+                    r = ledger.answered(client.get(f"{base}/anyapi/v1/batches/{rng.choice(known)}", headers=KEY))
                     if r.status_code == 200:
                         ledger.saw(r.json())
             except httpx.HTTPError:
@@ -147,6 +154,8 @@ def test_sigkill_under_load_loses_no_acknowledged_write_and_reuses_no_id(tmp_pat
     final.start()
     batches = check(final.base, ledger)
     assert batches >= 20, f"too little load reached the server ({batches} batches)"
+    assert ledger.errors == []
+    print(f"crash test: 10 SIGKILLs, {len(ledger.created)} ids acknowledged as new, {batches} batches checked after every restart")
     # ids go on after every restart: a new batch never takes an id a client already holds
     _, batch = create(httpx.Client(), final.base)
     assert batch["id"] not in ledger.created
@@ -212,6 +221,40 @@ def test_two_servers_on_one_postgresql_agree_on_objects_clock_and_pages(postgres
         assert pages(a) == pages(b) == [list(reversed(made))[i : i + 5] for i in range(0, 12, 5)]
         cancelled = client.post(f"{a.base}/anyapi/v1/batches/{made[0]}/cancel", headers=KEY).json()
         assert client.get(f"{b.base}/anyapi/v1/batches/{made[0]}", headers=KEY).json()["status"] == cancelled["status"] == "cancelled"
+
+    # concurrent advance, cancel and read of the same batches through both servers: every reader sees each batch
+    # only move along legal edges, its counters never going back
+    racing = [create(httpx.Client(), a.base, 20)[1]["id"] for _ in range(3)]
+    stop = threading.Event()
+    problems: list[str] = []
+
+    def reader(server: Server) -> None:
+        last: dict[str, tuple[str, int]] = {}
+        with httpx.Client(timeout=30.0) as client:
+            while not stop.is_set():
+                for batch_id in racing:
+                    batch = client.get(f"{server.base}/anyapi/v1/batches/{batch_id}", headers=KEY).json()
+                    state, done = batch["status"], batch["request_counts"]["completed"]
+                    before = last.get(batch_id)
+                    if before and (state not in reachable(before[0]) or (state == before[0] and done < before[1])):
+                        problems.append(f"{batch_id}: {before} then {(state, done)}")
+                    last[batch_id] = (state, done)
+
+    def mover() -> None:
+        with httpx.Client(timeout=30.0) as client:
+            for step in range(12):
+                client.post(f"{(a if step % 2 else b).base}/_mock/clock/advance", json={"seconds": 0.25})
+                if step == 6:
+                    client.post(f"{b.base}/anyapi/v1/batches/{racing[0]}/cancel", headers=KEY)
+
+    threads = [threading.Thread(target=reader, args=(server,)) for server in (a, b, a, b)]
+    for thread in threads:
+        thread.start()
+    mover()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert problems == []
 
 
 def test_serve_on_a_state_file_killed_and_restarted_carries_the_batch_on_to_completed(tmp_path: Path, servers: list[Server], monkeypatch: pytest.MonkeyPatch) -> None:
