@@ -65,7 +65,7 @@ class SimulatedClock:
             return self._start, self._anchor, self._speed
 
     def load_state(self, state: tuple[float, float, float]) -> None:
-        """Take the state another process (or this one before a restart) saved; never moves ``now`` back."""
+        """Take the state another process (or this one before a restart) saved."""
         start, anchor, speed = state
         with self._lock:
             self._start, self._anchor, self._speed = float(start), float(anchor), _check_speed(speed)

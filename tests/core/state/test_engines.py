@@ -221,3 +221,33 @@ def test_reset_empties_the_state_for_every_server_and_ids_start_over(start: Call
         tx.rollback()
         state.close()
     assert create_batch(a)["id"] == batch["id"]  # ids restart from the seed after a reset, as in memory
+
+
+def test_concurrent_requests_in_one_process_each_get_their_own_transaction(target: str) -> None:
+    import asyncio
+
+    import httpx
+
+    app = create_app(Settings(state=target, clock_speed=0))
+    Baseline.load().install(app.state.engine, app.state.providers)
+
+    async def one(client: httpx.AsyncClient, i: int) -> tuple[str, str]:
+        r = await client.post("/anyapi/v1/files", headers=KEY, files={"file": ("in.jsonl", jsonl(1 + i % 3))}, data={"purpose": "batch"})
+        assert r.status_code == 200, r.text
+        body = {"input_file_id": r.json()["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}
+        b = await client.post("/anyapi/v1/batches", headers=KEY, json=body)
+        assert b.status_code == 200, b.text
+        got = await client.get(f"/anyapi/v1/batches/{b.json()['id']}", headers=KEY)
+        assert got.status_code == 200, got.text
+        return r.json()["id"], b.json()["id"]
+
+    async def run() -> list[tuple[str, str]]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as client:
+            return list(await asyncio.gather(*(one(client, i) for i in range(40))))
+
+    made = asyncio.run(run())
+    ids = [i for pair in made for i in pair]
+    assert len(set(ids)) == 80
+    again = TestClient(create_app(Settings(state=target, clock_speed=0)))
+    listed = again.get("/anyapi/v1/batches", headers=KEY, params={"limit": 100}).json()["data"]
+    assert sorted(b["id"] for b in listed) == sorted(b for _, b in made)
