@@ -189,6 +189,16 @@ def test_every_provider_keeps_its_objects_across_a_restart(start: Callable[..., 
     assert again.get(f"/retell/get-test-case-definition/{definition_id}", headers=KEY).json()["name"] == "greets"
     batch = again.get(f"/formant/v1/batch-calls/{formant.json()['data']['id']}", headers=KEY)
     assert batch.status_code == 200 and batch.json()["data"]["total_recipients"] == 2
+    for prefix, headers in (("/phaseo/v1", KEY), ("/portkey/v1", {"x-portkey-api-key": "pk-durable", "x-portkey-provider": "openai"})):
+        r = again.post(f"{prefix}/files", headers=headers, files={"file": ("in.jsonl", jsonl(2))}, data={"purpose": "batch"})
+        assert r.status_code == 200, r.text
+        body = {"input_file_id": r.json()["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}
+        made = again.post(f"{prefix}/batches", headers=headers, json=body)
+        assert made.status_code == 200, made.text
+        third = start()
+        third.post("/_mock/clock/advance", json={"seconds": 60})
+        done = third.get(f"{prefix}/batches/{made.json()['id']}", headers=headers).json()
+        assert done["status"] == "completed", done
     second = again.post("/formant/v1/batch-call", headers=KEY, data={"agent_id": "123", "name": "again"},
                         files={"file": ("contacts.csv", b"customer_phone\n+14155550100\n", "text/csv")})
     assert second.json()["data"]["id"] != formant.json()["data"]["id"]  # integer ids carry on after a restart
