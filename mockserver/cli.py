@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -48,27 +49,97 @@ def _hardening(args: argparse.Namespace, settings: Settings) -> Settings:
     return settings.replace(admin_token=token or None, timeouts=settings.timeouts.replace(**timeouts), limits=limits)
 
 
+# -- state and workers (issue 11): --state PATH|postgresql://..., MOCKSERVER_STATE, --workers N ----------------
+_WORKER_ARGS = "MOCKSERVER_WORKER_ARGS"  # how `serve --workers N` hands its flags to the worker processes
+
+
+def _state_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state", default=os.environ.get("MOCKSERVER_STATE") or None, metavar="PATH|URL",
+                   help="keep state in a SQLite file (created if missing) or a postgresql:// database; default: in memory "
+                        "(also MOCKSERVER_STATE)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (needs --state: they share it)")
+
+
+def _app(args: argparse.Namespace) -> object:
+    from .config.baseline import Baseline
+    from .core.state import StateError
+    from .server.app import create_app
+
+    settings = _settings(args)
+    if args.state:
+        settings = settings.replace(state=args.state)
+    try:
+        app = create_app(settings)
+        Baseline.load(args.scenarios, args.fixtures).install(app.state.engine, app.state.providers)
+    except StateError as exc:
+        raise ConfigError(str(exc)) from exc
+    return app
+
+
+def worker_app() -> object:
+    """The app of one worker of ``serve --workers N`` (uvicorn imports this in every worker process)."""
+    return _app(build_parser().parse_args(json.loads(os.environ[_WORKER_ARGS])))
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .server.app import create_app
-    from .config.baseline import Baseline
-
-    app = create_app(_settings(args))
-    Baseline.load(args.scenarios, args.fixtures).install(app.state.engine, app.state.providers)
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if args.workers > 1 and not args.state:
+        raise ConfigError(
+            f"--workers {args.workers} needs a shared state: in memory every worker would keep its own, and a client "
+            "would see objects vanish between calls. Add --state ./state.db (SQLite) or --state postgresql://..."
+        )
+    app = _app(args)  # also checks the flags and the state before any worker starts
     base = f"http://{args.host}:{args.port}"
     print(f"mockserver: serving on {base}", flush=True)
-    for name, provider in app.state.providers.items():
+    for name, provider in app.state.providers.items():  # type: ignore[attr-defined]
         print(f"  {name:8s} {base}{provider.prefix}", flush=True)
     print(f"  admin    {base}/_mock", flush=True)
+    store = app.state.engine.store  # type: ignore[attr-defined]
+    print(f"  state    {store.target if store.durable else 'in memory (lost when the server stops)'}", flush=True)
     from .server.serving import exposure_warning, prefer_the_event_loop, uvicorn_options
 
     prefer_the_event_loop()
-    warning = exposure_warning(app.state.engine.settings, args.host)
+    warning = exposure_warning(app.state.engine.settings, args.host)  # type: ignore[attr-defined]
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=getattr(args, "access_log", False), **uvicorn_options(app.state.engine.settings))
+    options = {"access_log": getattr(args, "access_log", False), **uvicorn_options(app.state.engine.settings)}  # type: ignore[attr-defined]
+    if args.workers == 1:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **options)  # type: ignore[arg-type]
+        return 0
+    print(f"  workers  {args.workers}", flush=True)
+    os.environ[_WORKER_ARGS] = json.dumps(args.argv)
+    _run_workers(args, options)
     return 0
+
+
+def _run_workers(args: argparse.Namespace, options: dict[str, object]) -> None:
+    """uvicorn's supervisor, on a listening socket that says it is TCP: asyncio sets TCP_NODELAY only on such
+    sockets, and the one uvicorn binds for workers does not, which adds ~40 ms (delayed ACK) to every answer."""
+    import inspect
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "mockserver.cli:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port, log_level=args.log_level,
+        **options,  # type: ignore[arg-type]
+    )
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    sock.set_inheritable(True)
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn < 0.31
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()  # type: ignore[call-arg]
+    else:
+        Multiprocess(config, sockets=[sock]).run()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fixtures", action="append", default=[], metavar="FILE", help="a fixture file, preloaded at start and on reset (repeatable)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     _add_hardening_flags(p)
+    _state_flags(p)
     p.set_defaults(func=serve)
 
     from .contract.cli import register
@@ -104,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))

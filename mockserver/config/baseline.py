@@ -48,15 +48,25 @@ class Baseline:
         """Check everything against this server (operations, scenario names, fixtures), apply it now and
         after every ``engine.reset()``."""
         check_operations(self.faults, operations_of(providers))
-        engine.scenarios.replace_all(self.scenarios, None)
-        check_scenario_name(engine, self.default_scenario, "default scenario")
-        self.fixtures = check_fixtures(self.fixtures, engine)
-        engine.reset_hooks.add(self.apply)
-        engine.reset()
+        with engine.store.transaction():  # durable state: one transaction, so two workers starting at once agree
+            resumed = engine.store.initialized()  # a durable state from an earlier run: carry on, do not reset it
+            kept = engine.scenarios.state()
+            engine.scenarios.replace_all(self.scenarios, None)
+            check_scenario_name(engine, self.default_scenario, "default scenario")
+            self.fixtures = check_fixtures(self.fixtures, engine)
+            engine.reset_hooks.add(self.apply)
+            if resumed:
+                engine.scenarios.replace_all(*kept)
+                self.apply_seeders(engine)
+            else:
+                engine.reset()
         return self
 
     def apply(self, engine: Engine) -> None:
         engine.scenarios.replace_all(self.scenarios, self.default_scenario)
         engine.faults.clear()
         add_faults(engine, self.faults)
+        self.apply_seeders(engine)
+
+    def apply_seeders(self, engine: Engine) -> None:
         engine.seeders.set([seeder(self.fixtures)] if self.fixtures else [])

@@ -89,5 +89,7 @@ def validate_settings(settings: Settings, source: str = "settings") -> None:
             raise ConfigError(f"{source}: 'timeouts.{name}' must be a number > 0, got {value!r}")
     if settings.admin_token is not None and not settings.admin_token.strip():
         raise ConfigError(f"{source}: 'admin_token' must be a non-empty string")
+    if settings.state is not None and (not isinstance(settings.state, str) or not settings.state.strip()):
+        raise ConfigError(f"{source}: 'state' must be a file path or a postgresql:// URL, got {settings.state!r}")
     if settings.embedding_dimensions < 1:
         raise ConfigError(f"{source}: 'embedding_dimensions' must be >= 1, got {settings.embedding_dimensions!r}")

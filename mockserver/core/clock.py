@@ -59,6 +59,17 @@ class SimulatedClock:
             self._start += seconds
         return self.now()
 
+    def state(self) -> tuple[float, float, float]:
+        """(start, anchor, speed): with the default source (wall time) any process computes the same ``now``."""
+        with self._lock:
+            return self._start, self._anchor, self._speed
+
+    def load_state(self, state: tuple[float, float, float]) -> None:
+        """Take the state another process (or this one before a restart) saved."""
+        start, anchor, speed = state
+        with self._lock:
+            self._start, self._anchor, self._speed = float(start), float(anchor), _check_speed(speed)
+
     def set_speed(self, speed: float) -> None:
         speed = _check_speed(speed)
         with self._lock:

@@ -7,6 +7,7 @@ registries' methods or the engine's verbs (``reset``, ``snapshot``, ``restore``,
 
 from __future__ import annotations
 
+import secrets
 import threading
 from typing import Any, Callable
 
@@ -23,6 +24,8 @@ from .registries import (
     Violations,
 )
 from .settings import Settings
+from .state import StateEngine
+from .state.parts import durable_parts
 from .store import Store
 
 __all__ = ["ContractViolation", "Engine", "JournalEntry", "Violation"]
@@ -33,7 +36,7 @@ class ContractViolation(AssertionError):
 
 
 class Engine:
-    def __init__(self, settings: Settings, backend_factories: dict[str, Callable[[Engine], Any]]) -> None:
+    def __init__(self, settings: Settings, backend_factories: dict[str, Callable[[Engine], Any]], state: StateEngine | None = None) -> None:
         self._settings = settings
         self._clock = SimulatedClock(settings.clock_start, settings.clock_speed)
         self._ids = IdFactory(settings.seed)
@@ -47,11 +50,14 @@ class Engine:
         self._reset_hooks: Hooks[Callable[[Engine], None]] = Hooks()
         self._lock = threading.Lock()
         self._seed_lock = threading.RLock()
-        self._seeded: set[tuple[str, str]] = set()
-        self._snapshots: dict[str, dict[str, Any]] = {}
         self._factories = dict(backend_factories)
         factories = {name: (lambda make=make: make(self)) for name, make in backend_factories.items()}
-        self._store: Store[Any] = Store(factories, shared=(self, self._clock, self._ids))
+        # durable state (core/state/): the clock, ids, scenarios and faults are stored beside the backends
+        parts = durable_parts(self._clock, self._ids, self._scenarios, self._faults) if state is not None else ()
+        self._store: Store[Any] = Store(factories, shared=(self, self._clock, self._ids), state=state, parts=parts)
+        if state is not None:
+            self._ids.make_local("req_", secrets.token_hex(8))  # request ids: unique per process, never stored
+            self._ids.on_draw = self._store.require_write
 
     # -- the parts (read-only) ----------------------------------------------------------------------------
     @property
@@ -109,56 +115,51 @@ class Engine:
         self._ids.reset(seed)
 
     def backend(self, provider: str, namespace: str) -> Any:
-        key = (provider, namespace)
-        if key in self._seeded:
+        if not len(self._seeders):
             return self._store.backend(provider, namespace)
-        with self._seed_lock:
-            backend = self._store.backend(provider, namespace)
-            if key not in self._seeded:
-                for seed in self._seeders:
-                    seed(provider, namespace, backend)
-                self._seeded.add(key)
-            return backend
+
+        def seed(backend: Any) -> None:  # a new namespace gets the fixtures
+            for seeder in self._seeders:
+                seeder(provider, namespace, backend)
+
+        return self._store.backend(provider, namespace, seed)
 
     def reset(self) -> None:
         """Back to the state after start: drop every file, batch and job, every fault and snapshot;
         restart ids from the seed; run the reset hooks; keep the clock where it is."""
         with self._seed_lock:
-            self._store.reset()
-            self._seeded.clear()
+            self._store.reset()  # the snapshots too
         self._ids.reset(self._settings.seed)
         self._violations.clear()
         self._journal.clear()
         self._faults.clear()
-        with self._lock:
-            self._snapshots.clear()
         for hook in self._reset_hooks:
             hook(self)
 
-    def snapshot(self) -> str:
+    def snapshot(self, name: str | None = None) -> str:
         """Save the whole state (every backend, the scenarios, the default scenario, the faults with their
-        counters) under a new id. The clock, the ids, the journal and the violations are not part of it."""
+        counters) under ``name`` (default: a new id snap_N); a durable store keeps it across restarts. The
+        clock, the ids, the journal and the violations are not part of it."""
+        return self.keep_snapshot(self.snapshot_state(), name)
+
+    def snapshot_state(self) -> dict[str, Any]:
         with self._seed_lock:
             scenarios, default = self._scenarios.state()
-            state = {"store": self._store.snapshot(), "scenarios": scenarios, "default_scenario": default, "faults": self._faults.state()}
-        with self._lock:
-            snapshot_id = f"snap_{len(self._snapshots) + 1}"
-            self._snapshots[snapshot_id] = state
-        return snapshot_id
+            return {"store": self._store.snapshot(), "scenarios": scenarios, "default_scenario": default, "faults": self._faults.state()}
+
+    def keep_snapshot(self, state: dict[str, Any], name: str | None = None) -> str:
+        return self._store.save_snapshot(state, name)
 
     def restore(self, snapshot_id: str) -> None:
         """Put back the state saved by ``snapshot``; KeyError if there is no such snapshot."""
-        with self._lock:
-            state = self._snapshots[snapshot_id]
+        state = self._store.snapshot_state(snapshot_id)
         with self._seed_lock:
             self._store.restore(state["store"])
-            self._seeded = {(provider, namespace) for provider, namespace, _ in self._store.namespaces()}
             self._scenarios.replace_all(state["scenarios"], state["default_scenario"])
             self._faults.put_back(state["faults"])
 
     def snapshots(self) -> list[str]:
-        with self._lock:
-            return list(self._snapshots)
+        return self._store.snapshot_names()
 
     def clear_journal(self) -> None:
         self._journal.clear()

@@ -80,6 +80,8 @@ class Settings:
     # FormantAI's metrics success_rate: "percent_of_recipients" (100 * success_count / recipients, the guide's
     # 84.0 = 420 of 500) or "fraction_of_processed" (success_count / total_processed in [0, 1], the seed's scale)
     formant_success_rate: str = "percent_of_recipients"
+    # where state lives: None in memory; a file path (SQLite) or a postgresql:// URL (see core/state/)
+    state: str | None = None
 
     def keys_for(self, provider: str) -> tuple[str, ...]:
         return self.api_keys.get(provider, ())

@@ -36,6 +36,7 @@ class Call:
     params: ParsedRequest = field(default_factory=ParsedRequest)
     namespace: str = ""
     request_id: str = ""
+    body_bytes: int = 0  # the size of the request body as read
 
     @property
     def backend(self) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -20,6 +22,10 @@ from ..config.documents import Document, DocumentError
 from ..config.faults import add_faults, check_operations, parse_faults
 from ..providers.base import Provider
 from ..config.scenarios import describe, parse_scenario_file
+
+
+_SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_IMPORTED = "imported"
 
 
 def _error(status: int, message: str) -> Response:
@@ -194,15 +200,51 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         return JSONResponse({"deleted": request.path_params["fault_id"]})
 
     async def snapshot(request: Request) -> Response:
-        return JSONResponse({"id": engine.snapshot()})
+        """{} or {"name": ..., "path": ...}: a named snapshot (kept in the durable state), optionally also
+        written to a file the server can write (an error otherwise, and then nothing is kept)."""
+        try:
+            data = await _json(request)
+        except ValueError:
+            data = None
+        name, path = (data or {}).get("name"), (data or {}).get("path")
+        if data is None or set(data) - {"name", "path"} or not all(v is None or isinstance(v, str) for v in (name, path)):
+            return _error(400, 'expected a JSON body {} or {"name": "<snapshot name>", "path": "<file to export it to>"}')
+        if name is not None and not _SNAPSHOT_NAME.fullmatch(name):
+            return _error(400, f"snapshot name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+        if path is None:
+            return JSONResponse({"id": engine.snapshot(name)})
+        try:
+            target = open(path, "wb")  # before anything is kept: a path the server cannot write keeps nothing
+        except OSError as exc:
+            return _error(400, f"cannot write the snapshot to {path!r}: {exc.strerror or exc}")
+        with target:
+            state = engine.snapshot_state()
+            try:
+                target.write(engine.store.export_snapshot(state))
+            except OSError as exc:
+                return _error(500, f"cannot write the snapshot to {path!r}: {exc.strerror or exc}")
+        return JSONResponse({"id": engine.keep_snapshot(state, name), "path": path})
+
+    async def snapshot_list(request: Request) -> Response:
+        return JSONResponse({"object": "list", "data": engine.snapshots()})
 
     async def restore(request: Request) -> Response:
+        """{"id": ...} (a snapshot of this server's state) or {"path": ...} (a file a snapshot was exported to)."""
         try:
-            snapshot_id = (await _json(request)).get("id")
+            data = await _json(request)
         except ValueError:
-            snapshot_id = None
+            data = {}
+        snapshot_id, path = data.get("id"), data.get("path")
+        if path is not None and isinstance(path, str) and snapshot_id is None:
+            try:
+                state = engine.store.import_snapshot(Path(path).read_bytes())
+            except OSError as exc:
+                return _error(400, f"cannot read a snapshot from {path!r}: {exc.strerror or exc}")
+            except Exception as exc:  # not a file POST /_mock/snapshot wrote
+                return _error(400, f"{path!r} is not a snapshot exported by POST /_mock/snapshot: {exc}")
+            snapshot_id = engine.keep_snapshot(state, _IMPORTED)  # kept like any other, then restored
         if not isinstance(snapshot_id, str):
-            return _error(400, 'expected a JSON body {"id": "<snapshot id from POST /_mock/snapshot>"}')
+            return _error(400, 'expected a JSON body {"id": "<snapshot id from POST /_mock/snapshot>"} or {"path": "<exported file>"}')
         if snapshot_id not in engine.snapshots():
             return _error(404, f"no snapshot {snapshot_id!r} (snapshots: {', '.join(engine.snapshots()) or 'none'})")
         engine.restore(snapshot_id)
@@ -239,6 +281,7 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         Route("/faults", fault_clear, methods=["DELETE"]),
         Route("/faults/{fault_id}", fault_delete, methods=["DELETE"]),
         Route("/snapshot", snapshot, methods=["POST"]),
+        Route("/snapshots", snapshot_list, methods=["GET"]),
         Route("/restore", restore, methods=["POST"]),
         Route("/providers", provider_list, methods=["GET"]),
         *dashboard_routes(engine, providers),  # /_mock/ui: the dashboard and the JSON it polls

@@ -15,6 +15,7 @@ from ..core.engine import Engine
 from ..config.settings import validate_settings
 from ..core.settings import Settings
 from .pipeline import ProviderApp
+from .transactions import Atomic
 from ..providers.base import Provider
 from ..providers.registry import PROVIDERS
 from ..spec.loader import load_spec
@@ -27,7 +28,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
     settings = settings or (engine.settings if engine else Settings())
     validate_settings(settings)
     providers = providers or PROVIDERS
-    engine = engine or Engine(settings, {name: p.make_backend for name, p in providers.items()})
+    if engine is None:
+        from ..core.state import open_state  # --state: SQLite file or PostgreSQL (core/state/)
+
+        state = open_state(settings.state) if settings.state else None
+        engine = Engine(settings, {name: p.make_backend for name, p in providers.items()}, state=state)
     mounts = []
     for provider in providers.values():
         spec = load_spec(provider.spec_name)
@@ -42,7 +47,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
             "admin": base + "/_mock",
         })
 
-    routes = [Route("/", index, methods=["GET"]), Mount("/_mock", app=AdminGuard(Router(routes=admin_routes(engine, providers)), engine))]
+    routes = [Route("/", index, methods=["GET"]), Mount("/_mock", app=AdminGuard(Atomic(Router(admin_routes(engine, providers)), engine.store), engine))]
     app = Starlette(routes=routes)
     app.state.engine = engine
     app.state.providers = providers

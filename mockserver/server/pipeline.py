@@ -93,6 +93,7 @@ class ProviderApp:
             operation, path_params = self.router.match(request.method, path)
             call = Call(self.provider, operation, request, self.engine, path_params)
             call.request_id = self.engine.ids.counted("req_")
+            await self.engine.store.refresh()  # durable state: faults, scenarios, clock as another process left them
             hit = self.engine.faults.pick(self.provider.name, operation.operation_id, self.engine.settings.seed)
             for fault in hit:
                 await faults.delay(fault, self.engine.settings.seed)
@@ -106,7 +107,7 @@ class ProviderApp:
             await self._read_bounded(call, budget)
             if operation.operation_id in self.provider.unsupported:
                 raise MockError(f"{operation.label} is not supported by the mock: {self.provider.unsupported[operation.operation_id]}")
-            response = await self.provider.handlers[operation.operation_id](call)
+            response = await self._run_handler(call, request.method)
             return response, call, None
         except MockError as error:
             return self.provider.render_error(tamed(error)), call, None
@@ -129,12 +130,29 @@ class ProviderApp:
         else:
             budget.expect(settings.limits.max_json_body_bytes, "request body")
         declared = budget.check_declared(request.headers)
-        storing = request.method in ("POST", "PUT", "PATCH")
+        # the quota is counted from the state; a durable store is read inside the handler's transaction instead
+        storing = request.method in ("POST", "PUT", "PATCH") and not self.engine.store.durable
         if storing and declared:
             check_quota(self.engine, self.provider.name, call.namespace, declared)
         call.params = await parse_request(call.operation, request, call.path_params, max_depth=settings.limits.max_json_depth)
+        call.body_bytes = budget.read
         if storing and budget.read:
             check_quota(self.engine, self.provider.name, call.namespace, budget.read)
+
+    async def _run_handler(self, call: Call, method: str) -> Response:
+        """The handler in one transaction of the state (a no-op in memory): a write is committed before its
+        answer is sent, and only if the answer is a success; a GET writes nothing unless it draws an id."""
+        handler = self.provider.handlers[call.operation.operation_id]
+        if not self.engine.store.durable:
+            return await handler(call)
+        write = method not in ("GET", "HEAD", "OPTIONS")
+
+        async def work() -> Response:
+            if method in ("POST", "PUT", "PATCH") and call.body_bytes:
+                check_quota(self.engine, self.provider.name, call.namespace, call.body_bytes)
+            return await handler(call)
+
+        return await self.engine.store.atomically(work, write, lambda response: response.status_code < 400)
 
     def _check(self, call: Call | None, response: Response) -> None:
         """The response against the spec: the object a JSON answer was made from (JSONBody.data), checked

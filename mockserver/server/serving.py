@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import sys
 from typing import Any
 
@@ -15,6 +16,15 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ..core.settings import Settings
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "ip6-loopback"})
+# the header read timeout reaches the protocol classes (module-level, so ``--workers`` can spawn them) this way
+HEADER_TIMEOUT_ENV = "MOCKSERVER_HEADER_TIMEOUT"
+
+
+def _header_timeout() -> float:
+    try:
+        return float(os.environ.get(HEADER_TIMEOUT_ENV, "10"))
+    except ValueError:
+        return 10.0
 
 
 class HeaderTimeoutH11Protocol(H11Protocol):
@@ -23,7 +33,9 @@ class HeaderTimeoutH11Protocol(H11Protocol):
     (uvicorn's own ``timeout_keep_alive`` only runs between requests and is reset by every byte received,
     so a client trickling one header byte at a time would otherwise hold the connection forever.)"""
 
-    header_timeout: float = 10.0
+    @property
+    def header_timeout(self) -> float:
+        return _header_timeout()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -62,11 +74,58 @@ class HeaderTimeoutH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
 
+try:  # uvicorn[standard]: the httptools parser, the fast one
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - uvicorn without its [standard] extra
+    HttpToolsProtocol = None
+
+
+if HttpToolsProtocol is not None:
+
+    class HeaderTimeoutHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc, valid-type]
+        """uvicorn's httptools protocol plus the same header read timeout (see HeaderTimeoutH11Protocol)."""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._header_timer: asyncio.TimerHandle | None = None
+            self._arm_header_timer()
+
+        def _arm_header_timer(self) -> None:
+            self._cancel_header_timer()
+            self._header_timer = self.loop.call_later(_header_timeout(), self._header_timed_out)
+
+        def _cancel_header_timer(self) -> None:
+            timer = getattr(self, "_header_timer", None)
+            if timer is not None:
+                timer.cancel()
+                self._header_timer = None
+
+        def _header_timed_out(self) -> None:
+            self._header_timer = None
+            if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+                self.logger.info("closing a connection that sent no complete request headers in %gs", _header_timeout())
+                self.transport.close()
+
+        def on_headers_complete(self) -> None:
+            self._cancel_header_timer()
+            super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm_header_timer()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._cancel_header_timer()
+            super().connection_lost(exc)
+
+
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's keyword arguments for ``Settings.timeouts`` (for ``uvicorn.run`` and ``uvicorn.Config``)."""
     t = settings.timeouts
+    os.environ[HEADER_TIMEOUT_ENV] = repr(t.header_read)
     return {
-        "http": type("MockserverH11Protocol", (HeaderTimeoutH11Protocol,), {"header_timeout": t.header_read}),
+        "http": HeaderTimeoutHttpToolsProtocol if HttpToolsProtocol is not None else HeaderTimeoutH11Protocol,
         "timeout_keep_alive": t.keep_alive,  # uvicorn takes seconds; a float works
         "timeout_graceful_shutdown": t.graceful_shutdown,
         "limit_concurrency": t.max_connections,

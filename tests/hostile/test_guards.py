@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Any
 
 import httpx
@@ -35,7 +36,9 @@ def client(**settings: Any) -> TestClient:
 
 def _admin_routes(app: Any) -> list[tuple[str, str]]:
     mount = next(r for r in app.routes if isinstance(r, Mount) and r.path == "/_mock")
-    router = mount.app.app  # AdminGuard -> Router
+    router = mount.app.app  # AdminGuard -> Atomic (the state's transactions) -> Router
+    while not hasattr(router, "routes"):
+        router = router.app
     found = []
     for route in router.routes:
         for method in sorted(route.methods or ()):
@@ -267,7 +270,7 @@ def test_serve_hands_the_timeouts_to_uvicorn_and_warns_on_an_open_bind(monkeypat
     monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: seen.update(kwargs))  # nothing is bound
     monkeypatch.delenv("MOCKSERVER_ADMIN_TOKEN", raising=False)
     assert cli.main(["serve", "--host", "0.0.0.0", "--keep-alive", "2", "--shutdown-grace", "3", "--header-timeout", "4"]) == 0
-    assert seen["timeout_keep_alive"] == 2 and seen["timeout_graceful_shutdown"] == 3 and seen["http"].header_timeout == 4
+    assert seen["timeout_keep_alive"] == 2 and seen["timeout_graceful_shutdown"] == 3 and seen["http"].__name__.startswith("HeaderTimeout") and os.environ["MOCKSERVER_HEADER_TIMEOUT"] == "4.0"
     assert seen["limit_concurrency"] == 1000 and seen["h11_max_incomplete_event_size"] == 65536
     assert "WARNING" in capsys.readouterr().err
     assert cli.main(["serve", "--host", "0.0.0.0", "--admin-token", "t"]) == 0
