@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from .clock import SimulatedClock
 from .ids import IdFactory
+from .outbox import Outbox
 from .registries import (
     FaultRules,
     Hooks,
@@ -38,6 +39,7 @@ class Engine:
         self._clock = SimulatedClock(settings.clock_start, settings.clock_speed)
         self._ids = IdFactory(settings.seed)
         self._journal = Journal()
+        self._outbox = Outbox()  # webhook endpoints and deliveries (plain data; the server's dispatcher sends them)
         self._violations = Violations()
         self._scenarios = ScenarioBook()
         self._faults: FaultRules[Any] = FaultRules()
@@ -73,6 +75,10 @@ class Engine:
     @property
     def store(self) -> Store[Any]:
         return self._store
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox
 
     @property
     def journal(self) -> Journal:
@@ -130,6 +136,7 @@ class Engine:
         self._violations.clear()
         self._journal.clear()
         self._faults.clear()
+        self._outbox.clear()
         with self._lock:
             self._snapshots.clear()
         for hook in self._reset_hooks:

@@ -98,3 +98,5 @@ class Provider:
     # the headers a rate-limited (429) answer carries: (seconds to wait, now) -> headers
     retry_headers: Callable[[float, float], dict[str, str]] = retry_after_headers
     summary: str = ""
+    # what the provider announces by webhook (a core.outbox.Announcer), None: no webhooks
+    webhooks: Any = None

@@ -15,6 +15,7 @@ from ..config.documents import Document, DocumentError
 from ..config.faults import add_faults, check_operations, parse_faults
 from ..providers.base import Provider
 from ..config.scenarios import describe, parse_scenario_file
+from .admin_webhooks import webhook_routes
 
 
 def _error(status: int, message: str) -> Response:
@@ -222,4 +223,5 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         Route("/snapshot", snapshot, methods=["POST"]),
         Route("/restore", restore, methods=["POST"]),
         Route("/providers", provider_list, methods=["GET"]),
+        *webhook_routes(engine, providers),
     ]

@@ -15,6 +15,7 @@ from ..core.engine import Engine
 from ..config.settings import validate_settings
 from ..core.settings import Settings
 from .pipeline import ProviderApp
+from .webhooks import Dispatcher, WebhookDispatch
 from ..providers.base import Provider
 from ..providers.registry import PROVIDERS
 from ..spec.loader import load_spec
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
     app.state.engine = engine
     app.state.providers = providers
     app.add_middleware(ProviderPrefixes, apps=mounts)
+    app.state.webhooks = Dispatcher(engine, providers)  # one dispatcher per server (server/webhooks.py)
+    app.add_middleware(WebhookDispatch, dispatcher=app.state.webhooks)
     return app
 
 

@@ -13,6 +13,7 @@ from ..base import Provider, bearer_token, check_key
 from ..openai_family.dialect import Dialect, request_id_header
 from ..openai_family.errors import respond
 from ..openai_family.handlers import build_handlers
+from ..openai_family.webhooks import StandardWebhooks
 
 # docs.anyapi.ai/guides/errors documents bad_request (400) and authentication_error (401);
 # the other types follow the same naming (our choice, listed in the README).
@@ -67,4 +68,5 @@ PROVIDER = Provider(
     render_error=render_error,
     decorate=request_id_header,
     summary="AnyAPI batches and files (OpenAI-compatible)",
+    webhooks=StandardWebhooks("anyapi", addition="OpenAI Standard-Webhooks batch events: an opt-in addition (AnyAPI documents no webhooks)"),
 )

@@ -13,6 +13,7 @@ from ..base import Call, Provider, bearer_token, check_key
 from .errors import render_error
 from .handlers import HANDLERS
 from .models import RATE_LIMIT, RATE_WINDOW, FormantBackend
+from .webhooks import FormantWebhooks
 
 
 def authenticate(headers: Headers, settings: Settings) -> str:
@@ -57,5 +58,6 @@ PROVIDER = Provider(
     render_error=render_error,
     decorate=decorate,
     retry_headers=retry_headers,
+    webhooks=FormantWebhooks(),
     summary="FormantAI Voice batch calls: CSV campaigns, their status and metrics",
 )

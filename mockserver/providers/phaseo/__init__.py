@@ -15,6 +15,7 @@ from ..base import Call, Provider, bearer_token, check_key, json_response
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.handlers import build_handlers
 from ..openai_family.models import Batch
+from .webhooks import PhaseoWebhooks, public_state
 
 # /api-reference/errors
 CODES = {
@@ -142,11 +143,7 @@ def batch_additions(call: Call, batch: Batch, data: dict[str, Any]) -> dict[str,
     if data["session_id"] is None:
         del data["session_id"]  # Phaseo-only fields are left out, not null, when unset
     if webhook:
-        data["webhook"] = {
-            "url": webhook.get("url"),
-            "events": webhook.get("events", []),
-            "has_secret": bool(webhook.get("secret")),  # the secret itself is never returned
-        }
+        data["webhook"] = public_state(call.engine.outbox, call.namespace, batch, webhook)  # never the secret
     return data
 
 
@@ -173,4 +170,5 @@ PROVIDER = Provider(
     guard=guard,
     decorate=request_id_header,
     summary="Phaseo AI Stats gateway batches and files (extended batch object)",
+    webhooks=PhaseoWebhooks(LIFECYCLE_STATUS),
 )

@@ -13,6 +13,7 @@ from ..base import Call, Provider, check_key, retry_after_headers
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.errors import OPENAI_TYPES, respond
 from ..openai_family.handlers import build_handlers
+from ..openai_family.webhooks import StandardWebhooks
 from ..openai_family.models import OpenAIBatchBackend
 
 ROUTING_HEADERS = ("x-portkey-virtual-key", "x-portkey-provider", "x-portkey-config")
@@ -93,4 +94,5 @@ PROVIDER = Provider(
     decorate=decorate,
     retry_headers=retry_headers,
     summary="Portkey gateway batches and files (x-portkey-* auth, /output)",
+    webhooks=StandardWebhooks("portkey", addition="OpenAI Standard-Webhooks batch events: an opt-in addition (Portkey documents no webhooks)"),
 )
