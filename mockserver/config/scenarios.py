@@ -31,6 +31,7 @@ from typing import Any
 from ..core.engine import Engine
 from .documents import Document, DocumentError, Key, load_document, mapping, number, integer, string
 from .faults import Fault, parse_faults
+from .webhooks import EndpointSpec, parse_endpoints
 
 DURATIONS = ("validating", "in_progress", "finalizing", "cancelling", "test_run", "call", "retry_delay")
 OUTCOMES = {
@@ -38,7 +39,7 @@ OUTCOMES = {
     "FormantAI": ("success", "not_success", "failed", "busy", "no_answer", "unreachable", "socket_failure"),
 }
 SCENARIO_KEYS = ("description", "durations", "line_failure_rate", "validation_error", "cancel_race", "outcomes", "max_attempts")
-FILE_KEYS = ("default", "scenarios", "faults")
+FILE_KEYS = ("default", "scenarios", "faults", "webhooks")
 
 # each provider's module of built-in scenarios (a provider still being written may not have one yet)
 _BUILTIN_MODULES = (
@@ -64,6 +65,7 @@ class ScenarioFile:
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
     default: str | None = None
     faults: list[Fault] = field(default_factory=list)
+    webhooks: list[EndpointSpec] = field(default_factory=list)  # account webhook endpoints (config/webhooks.py)
 
 
 def parse_scenario(doc: Document, key: Key, value: Any) -> dict[str, Any]:
@@ -117,6 +119,7 @@ def parse_scenario_file(doc: Document, known: set[str] | None = None) -> Scenari
             raise doc.error(("default",), f"the name of a scenario ({', '.join(sorted(choices))})", default)
         result.default = default
     result.faults = parse_faults(doc, ("faults",), data.get("faults") or [])
+    result.webhooks = parse_endpoints(doc, ("webhooks",), data.get("webhooks") or [])
     return result
 
 

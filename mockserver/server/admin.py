@@ -126,6 +126,8 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
             data = await _json(request)
             if "faults" in data:
                 raise DocumentError("admin API: faults are set with POST /_mock/faults")
+            if "webhooks" in data:
+                raise DocumentError("admin API: webhook endpoints are added with POST /_mock/webhooks/endpoints")
             parsed = parse_scenario_file(Document(data, "admin API (POST /_mock/scenarios)"), known=set(engine.scenarios))
         except DocumentError as exc:
             return _error(400, str(exc))

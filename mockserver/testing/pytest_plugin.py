@@ -16,10 +16,11 @@ import pytest
 from ..core.settings import ConfigError
 
 MARKER_HELP = (
-    "mockserver(scenario=None, seed=None, clock_speed=None, faults=[], fixtures=[], scenarios={}): settings of the "
+    "mockserver(scenario=None, seed=None, clock_speed=None, faults=[], fixtures=[], scenarios={}, webhooks=[]): settings of the "
     "mock_server / mock_app fake for this test, undone after it: the default batch scenario, the seed of ids and "
     "simulated outcomes, simulated seconds per real second (0 freezes the clock), faults and scenarios written as in "
-    "a scenario file, fixture files (or inline fixture entries) preloaded for this test."
+    "a scenario file, fixture files (or inline fixture entries) preloaded for this test, account webhook endpoints "
+    "({provider, key, url, secret?, events?})."
 )
 
 
@@ -112,6 +113,16 @@ def mockserver_inprocess(mockserver_settings: Any, mockserver_baseline: Any) -> 
 def mock_server(mockserver_live: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A running fake: ``base_url(provider)``, ``clock.advance(s)`` / ``clock.now()``, ``reset()``, ``requests()``."""
     yield from _for_test(mockserver_live, request)
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[Any]:
+    """A loopback HTTP server recording the webhooks it gets (``url``, ``requests``, ``wait_for(n)``,
+    ``fail(n, status=500)`` to answer errors and exercise retries)."""
+    from .receiver import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture
