@@ -88,6 +88,7 @@ class Attempt:
     outcome: str = ""  # delivered | scheduled_retry | failed_permanently
     duplicate: bool = False  # sent again on purpose by a fault
     manual: bool = False  # a redelivery asked for through the admin API
+    refused: bool = False  # not sent at all (the host is not allowed): final, never retried
 
 
 @dataclass
@@ -136,6 +137,11 @@ class Faults:
     reorder: bool = False
 
 
+# where deliveries may go unless the admin API allows more: a mock should not post to the internet because a
+# fixture or a copied example names a real URL
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
 class Outbox:
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -143,7 +149,12 @@ class Outbox:
         self.deliveries: dict[str, Delivery] = {}
         self.paused = False
         self.faults = Faults()
+        self.allowed_hosts: tuple[str, ...] = LOOPBACK  # plus any 127.x address; "*" allows every host
         self._seq = 0
+
+    def allows(self, host: str) -> bool:
+        host = host.strip("[]").lower()
+        return "*" in self.allowed_hosts or host in self.allowed_hosts or host.startswith("127.")
 
     # -- endpoints ---------------------------------------------------------------------------------------
     def add_endpoint(self, endpoint: Endpoint) -> Endpoint:
@@ -223,7 +234,7 @@ class Outbox:
                 delivery.state, delivery.next_at, attempt.outcome = "delivered", None, "delivered"
                 return
             tried = sum(1 for a in delivery.attempts if not a.duplicate and not a.manual)
-            if not attempt.manual and policy.retryable(attempt.status) and tried < delivery.max_attempts:
+            if not attempt.manual and not attempt.refused and policy.retryable(attempt.status) and tried < delivery.max_attempts:
                 delivery.next_at = attempt.due_at + policy.delays[tried - 1]
                 delivery.state, attempt.outcome = "pending", "scheduled_retry"
             else:
@@ -277,4 +288,5 @@ class Outbox:
             self.deliveries.clear()
             self.paused = False
             self.faults = Faults()
+            self.allowed_hosts = LOOPBACK
             self._seq = 0

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from ..config.documents import Document, DocumentError
 from ..config.webhooks import parse_endpoints, register
 from ..core.engine import Engine
-from ..core.outbox import Endpoint
+from ..core.outbox import LOOPBACK, Endpoint
 from ..providers.base import Provider
 from .webhooks import describe
 
@@ -54,6 +54,7 @@ def webhook_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route
         }
         return JSONResponse({
             "paused": outbox.paused,
+            "allowed_hosts": list(outbox.allowed_hosts),
             "faults": {"duplicates": outbox.faults.duplicates, "reorder": outbox.faults.reorder},
             "endpoints": len(outbox.endpoints),
             "deliveries": len(outbox.deliveries),
@@ -118,6 +119,17 @@ def webhook_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route
         outbox.faults.duplicates, outbox.faults.reorder = duplicates, reorder
         return JSONResponse({"duplicates": duplicates, "reorder": reorder})
 
+    async def hosts(request: Request) -> Response:
+        try:
+            data = json.loads(await request.body() or b"{}")
+            hosts = data["hosts"] if isinstance(data, dict) else None
+            if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+                raise ValueError
+        except (ValueError, KeyError):
+            return _error(400, 'expected a JSON body {"hosts": ["host.docker.internal", ...]} ("*" allows every host)')
+        outbox.allowed_hosts = tuple(dict.fromkeys([*LOOPBACK, *(h.lower() for h in hosts)]))
+        return JSONResponse({"allowed_hosts": list(outbox.allowed_hosts)})
+
     async def faults_clear(request: Request) -> Response:
         outbox.faults.duplicates, outbox.faults.reorder = 0, False
         return JSONResponse({"duplicates": 0, "reorder": False})
@@ -133,6 +145,7 @@ def webhook_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route
         Route("/webhooks/resume", resume, methods=["POST"]),
         Route("/webhooks/faults", faults_set, methods=["POST"]),
         Route("/webhooks/faults", faults_clear, methods=["DELETE"]),
+        Route("/webhooks/hosts", hosts, methods=["POST"]),
     ]
 
 

@@ -119,6 +119,11 @@ class Dispatcher:
         policy = announcer.policy
         due_at, manual = delivery.next_at, delivery.manual
         number = sum(1 for a in delivery.attempts if not a.duplicate) + 1
+        host = httpx.URL(delivery.url).host
+        if not outbox.allows(host):
+            error = f"not sent: {host} is not an allowed host (allowed: {', '.join(outbox.allowed_hosts)}; POST /_mock/webhooks/hosts to allow more)"
+            outbox.settle(delivery, Attempt(number, due_at, self.engine.now(), time.time(), error=error, manual=manual, refused=True), policy)
+            return
         copies = 1 + (0 if manual else int(outbox.take_duplicate()))
         for copy in range(copies):
             real = time.time()
@@ -178,7 +183,7 @@ def describe(delivery: Delivery, mask: Any = None) -> dict[str, Any]:
             {
                 "number": a.number, "due_at": a.due_at, "sent_at": a.sent_at, "real_at": a.real_at, "status": a.status,
                 "latency_ms": a.latency_ms, "error": a.error, "response_excerpt": a.excerpt, "outcome": a.outcome,
-                "duplicate": a.duplicate, "manual": a.manual,
+                "duplicate": a.duplicate, "manual": a.manual, "refused": a.refused,
             }
             for a in delivery.attempts
         ],

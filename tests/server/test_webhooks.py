@@ -383,3 +383,17 @@ def test_deriving_and_delivering_events_changes_no_id_or_answer(server: LiveServ
 
     with_hooks = run({"url": receiver.url, "secret": SECRET, "events": ["batch.progress", "batch.completed"]})
     assert with_hooks == run(None)
+
+
+def test_only_loopback_hosts_get_deliveries_unless_allowed(server: LiveServer) -> None:
+    formant_endpoint(server, "http://203.0.113.5/hook")  # TEST-NET-3: must never be contacted
+    formant_batch(server, 1, "all_success")
+    server.engine.clock.advance(4)
+    [delivery] = settled(server, 1)
+    [attempt] = delivery["attempts"]
+    assert attempt["refused"] is True and "not an allowed host" in attempt["error"] and delivery["state"] == "failed"
+    server.engine.clock.advance(400)
+    assert len(settled(server, 2, timeout=QUIET)[0]["attempts"]) == 1  # refused once, never retried
+    allowed = httpx.post(server.url + "/_mock/webhooks/hosts", json={"hosts": ["host.docker.internal"]}).json()["allowed_hosts"]
+    assert "host.docker.internal" in allowed and "127.0.0.1" in allowed
+    assert httpx.post(server.url + "/_mock/webhooks/hosts", json={"hosts": "x"}).status_code == 400

@@ -93,7 +93,7 @@ class PhaseoWebhooks:
     def events(self, namespace: str, backend: OpenAIBatchBackend, seed: int) -> Iterable[Event]:
         for batch in list(backend.batches.values()):
             webhook = batch.extra.get("webhook")
-            if not isinstance(webhook, dict) or not webhook.get("url"):
+            if not isinstance(webhook, dict) or not webhook.get("url") or not batch.extra.get("webhook_armed"):
                 continue
             target = Target(str(webhook["url"]), webhook.get("secret"), tuple(webhook.get("events") or DEFAULT_EVENTS))
             moments = projected_moments(batch)
