@@ -10,6 +10,7 @@ from typing import Any, Awaitable, Callable
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket
 
 from ..core.engine import Engine
 from ..core.errors import MockError, Unauthenticated
@@ -50,6 +51,21 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Response]]
+
+
+@dataclass
+class StreamContext:
+    """What a WebSocket stream handler gets besides the socket: ``wait(timeout)`` returns when the simulated
+    clock changes, a request was answered, or ``timeout`` real seconds passed (the server's one dispatcher
+    wakes it; no timer exists per batch)."""
+
+    provider: Provider
+    engine: Engine
+    path_params: dict[str, str]
+    wait: Callable[[float], Awaitable[None]]
+
+
+StreamHandler = Callable[[WebSocket, StreamContext], Awaitable[None]]
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -100,3 +116,5 @@ class Provider:
     summary: str = ""
     # what the provider announces by webhook (a core.outbox.Announcer), None: no webhooks
     webhooks: Any = None
+    # documented WebSocket streams: path under the prefix (starlette syntax) -> handler
+    streams: dict[str, StreamHandler] = field(default_factory=dict)

@@ -15,6 +15,7 @@ from ..core.engine import Engine
 from ..config.settings import validate_settings
 from ..core.settings import Settings
 from .pipeline import ProviderApp
+from .streams import stream_routes
 from .webhooks import Dispatcher, WebhookDispatch
 from ..providers.base import Provider
 from ..providers.registry import PROVIDERS
@@ -43,13 +44,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
             "admin": base + "/_mock",
         })
 
+    dispatcher = Dispatcher(engine, providers)  # one webhook dispatcher per server (server/webhooks.py)
     routes = [Route("/", index, methods=["GET"]), Mount("/_mock", routes=admin_routes(engine, providers))]
+    routes += stream_routes(engine, providers, dispatcher)
     app = Starlette(routes=routes)
     app.state.engine = engine
     app.state.providers = providers
+    app.state.webhooks = dispatcher
     app.add_middleware(ProviderPrefixes, apps=mounts)
-    app.state.webhooks = Dispatcher(engine, providers)  # one dispatcher per server (server/webhooks.py)
-    app.add_middleware(WebhookDispatch, dispatcher=app.state.webhooks)
+    app.add_middleware(WebhookDispatch, dispatcher=dispatcher)
     return app
 
 

@@ -33,6 +33,7 @@ class Dispatcher:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self.ticks = 0  # how many times the dispatcher woke up (for tests and the admin API)
+        self._listeners: set[asyncio.Event] = set()  # open streams waiting for the next change
         engine.clock.watch(self.poke)
 
     # -- life ----------------------------------------------------------------------------------------------
@@ -54,9 +55,19 @@ class Dispatcher:
         if loop is None or wake is None or loop.is_closed():
             return
         try:
-            loop.call_soon_threadsafe(wake.set)
+            loop.call_soon_threadsafe(self._wake_all, wake)
         except RuntimeError:  # the loop closed meanwhile
             pass
+
+    def _wake_all(self, wake: asyncio.Event) -> None:
+        wake.set()
+        for listener in list(self._listeners):
+            listener.set()
+
+    def subscribe(self) -> Subscription:
+        """For a stream (call in the serving loop): wake-ups at every clock change or answered request."""
+        return Subscription(self._listeners)
+
 
     async def _run(self) -> None:
         assert self._wake is not None
@@ -146,6 +157,25 @@ class Dispatcher:
             outbox.settle(delivery, attempt, policy)
 
 
+class Subscription:
+    """One stream's wake-ups. A poke that lands while the stream is busy is kept until its next ``wait``."""
+
+    def __init__(self, listeners: set[asyncio.Event]) -> None:
+        self._listeners = listeners
+        self._event = asyncio.Event()
+        listeners.add(self._event)
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout=max(0.0, timeout))
+        except asyncio.TimeoutError:
+            pass
+        self._event.clear()
+
+    def close(self) -> None:
+        self._listeners.discard(self._event)
+
+
 class WebhookDispatch:
     """ASGI middleware: starts the dispatcher in the serving loop and wakes it after every request."""
 
@@ -190,4 +220,4 @@ def describe(delivery: Delivery, mask: Any = None) -> dict[str, Any]:
     }
 
 
-__all__ = ["Dispatcher", "WebhookDispatch", "describe"]
+__all__ = ["Dispatcher", "Subscription", "WebhookDispatch", "describe"]

@@ -15,6 +15,7 @@ from ..base import Call, Provider, bearer_token, check_key, json_response
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.handlers import build_handlers
 from ..openai_family.models import Batch
+from .stream import batch_stream
 from .webhooks import PhaseoWebhooks, public_state
 
 # /api-reference/errors
@@ -172,4 +173,5 @@ PROVIDER = Provider(
     decorate=request_id_header,
     summary="Phaseo AI Stats gateway batches and files (extended batch object)",
     webhooks=PhaseoWebhooks(LIFECYCLE_STATUS),
+    streams={"/async/batch/{batch_id}/ws": batch_stream(LIFECYCLE_STATUS)},
 )
