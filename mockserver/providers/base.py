@@ -56,7 +56,7 @@ Handler = Callable[[Call], Awaitable[Response]]
 @dataclass
 class StreamContext:
     """What a WebSocket stream handler gets besides the socket: ``wait(timeout)`` returns when the simulated
-    clock changes, a request was answered, or ``timeout`` real seconds passed (the server's one dispatcher
+    clock changes, a write request was answered, or ``timeout`` real seconds passed (the server's one dispatcher
     wakes it; no timer exists per batch)."""
 
     provider: Provider

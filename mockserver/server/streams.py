@@ -1,5 +1,5 @@
 """The WebSocket streams providers document (``Provider.streams``), mounted under each provider's prefix and
-woken by the server's one dispatcher (clock changes, answered requests)."""
+woken by the server's one dispatcher (clock changes, answered write requests)."""
 
 from __future__ import annotations
 

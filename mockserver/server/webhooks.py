@@ -2,7 +2,7 @@
 simulated clock, then derives the events whose moment has passed, and sends what is due, in order.
 
 No task, thread or timer exists per batch: the task keeps one timer (the earliest projected event or retry),
-and is woken early by every clock change (``SimulatedClock.watch``) and after every HTTP request (a create or
+and is woken early by every clock change (``SimulatedClock.watch``) and after every HTTP write (a create or
 a cancel may move the next moment). It starts with the first request the served app answers, in that loop.
 """
 
@@ -65,7 +65,7 @@ class Dispatcher:
             listener.set()
 
     def subscribe(self) -> Subscription:
-        """For a stream (call in the serving loop): wake-ups at every clock change or answered request."""
+        """For a stream (call in the serving loop): wake-ups at every clock change or answered write request."""
         return Subscription(self._listeners)
 
 
@@ -177,7 +177,7 @@ class Subscription:
 
 
 class WebhookDispatch:
-    """ASGI middleware: starts the dispatcher in the serving loop and wakes it after every request."""
+    """ASGI middleware: starts the dispatcher in the serving loop and wakes it after every write."""
 
     def __init__(self, app: ASGIApp, dispatcher: Dispatcher) -> None:
         self.app = app
@@ -189,7 +189,9 @@ class WebhookDispatch:
         try:
             await self.app(scope, receive, send)
         finally:
-            if scope["type"] == "http":
+            # a write (create, cancel, admin change) may move the next moment; a read never does, and the
+            # clock wakes the dispatcher itself
+            if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
                 self.dispatcher.poke()
 
 

@@ -397,3 +397,16 @@ def test_only_loopback_hosts_get_deliveries_unless_allowed(server: LiveServer) -
     allowed = httpx.post(server.url + "/_mock/webhooks/hosts", json={"hosts": ["host.docker.internal"]}).json()["allowed_hosts"]
     assert "host.docker.internal" in allowed and "127.0.0.1" in allowed
     assert httpx.post(server.url + "/_mock/webhooks/hosts", json={"hosts": "x"}).status_code == 400
+
+
+def test_with_a_running_clock_events_arrive_by_real_time_without_any_advance(server: LiveServer, receiver: WebhookReceiver) -> None:
+    client = phaseo(server)
+    phaseo_batch(client, {"url": receiver.url, "secret": SECRET, "events": ["batch.completed"]})
+    server.engine.clock.set_speed(10.0)  # the batch completes 4 simulated seconds after its creation: 0.4 s real
+    try:
+        started = time.monotonic()
+        [hit] = receiver.wait_for(1, timeout=3)
+        assert time.monotonic() - started < 1.5
+        assert phaseo_verified(hit, SECRET)["type"] == "batch.completed"
+    finally:
+        server.engine.clock.set_speed(0.0)
