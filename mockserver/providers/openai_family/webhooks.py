@@ -14,7 +14,8 @@ import hashlib
 import hmac
 import json
 import math
-from typing import Any, Iterable
+import weakref
+from typing import Any, Callable, Iterable
 
 from ...core.lifecycle import record
 from ...core.outbox import Delivery, Event, Outbox, RetryPolicy, event_id
@@ -41,6 +42,27 @@ def projected_moments(batch: Batch) -> dict[str, float]:
     shadow.moments = dict(batch.moments)
     BATCH_LIFECYCLE.advance(shadow, math.inf, record)
     return {state: at for state, at in shadow.moments.items() if math.isfinite(at)}
+
+
+class Projections:
+    """Each batch's events, recomputed only when its recorded state changed (the dispatcher asks at every
+    tick; without this, every write would replay every batch's lifecycle)."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[weakref.ref[Batch], tuple[Any, ...], list[Event]]] = {}
+
+    def events(self, batch: Batch, context: tuple[Any, ...], build: Callable[[], list[Event]]) -> list[Event]:
+        key = (*context, batch.state, tuple(batch.moments.items()), batch.expires_at, id(batch.extra.get("webhook")))
+        hit = self._cache.get(id(batch))
+        if hit is not None and hit[0]() is batch and hit[1] == key:
+            return hit[2]
+        if len(self._cache) > self.LIMIT:
+            self._cache.clear()
+        events = build()
+        self._cache[id(batch)] = (weakref.ref(batch), key, events)
+        return events
 
 
 def progress_points(batch: Batch, moments: dict[str, float], buckets: int = 4) -> list[tuple[float, int]]:
@@ -92,17 +114,23 @@ class StandardWebhooks:
     def __init__(self, provider: str, addition: str | None = None) -> None:
         self.provider = provider
         self.addition = addition
+        self._projections = Projections()
 
     def events(self, namespace: str, backend: OpenAIBatchBackend, seed: int) -> Iterable[Event]:
         for batch in list(backend.batches.values()):
-            moments = projected_moments(batch)
-            for state in TERMINAL_EVENTS:
-                if state in moments:
-                    yield Event(
-                        id=event_id("evt_", seed, self.provider, namespace, batch.id, state),
-                        type=f"batch.{state}", provider=self.provider, namespace=namespace, subject=batch.id,
-                        moment=moments[state], data={"id": batch.id},
-                    )
+            yield from self._projections.events(batch, (seed, namespace), lambda batch=batch: self._events(namespace, batch, seed))
+
+    def _events(self, namespace: str, batch: Batch, seed: int) -> list[Event]:
+        moments = projected_moments(batch)
+        return [
+            Event(
+                id=event_id("evt_", seed, self.provider, namespace, batch.id, state),
+                type=f"batch.{state}", provider=self.provider, namespace=namespace, subject=batch.id,
+                moment=moments[state], data={"id": batch.id},
+            )
+            for state in TERMINAL_EVENTS
+            if state in moments
+        ]
 
     def render(self, delivery: Delivery, attempt: int, sent_at: float, outbox: Outbox) -> tuple[bytes, dict[str, str]]:
         event = delivery.event
@@ -117,4 +145,4 @@ class StandardWebhooks:
         return whsec(token)
 
 
-__all__ = ["StandardWebhooks", "dumps", "progress_points", "projected_moments", "standard_signature", "whsec"]
+__all__ = ["Projections", "StandardWebhooks", "dumps", "progress_points", "projected_moments", "standard_signature", "whsec"]

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from ...core.outbox import Delivery, Event, Outbox, RetryPolicy, Target, event_id
 from ..openai_family.models import Batch, OpenAIBatchBackend
-from ..openai_family.webhooks import TERMINAL_EVENTS, dumps, progress_points, projected_moments, whsec
+from ..openai_family.webhooks import TERMINAL_EVENTS, Projections, dumps, progress_points, projected_moments, whsec
 
 PREFIX = "x-ai-stats-"
 DEFAULT_EVENTS = tuple(f"batch.{state}" for state in TERMINAL_EVENTS)
@@ -89,27 +89,34 @@ class PhaseoWebhooks:
 
     def __init__(self, lifecycle_status: dict[str, str]) -> None:
         self.lifecycle_status = lifecycle_status
+        self._projections = Projections()
 
     def events(self, namespace: str, backend: OpenAIBatchBackend, seed: int) -> Iterable[Event]:
         for batch in list(backend.batches.values()):
             webhook = batch.extra.get("webhook")
             if not isinstance(webhook, dict) or not webhook.get("url") or not batch.extra.get("webhook_armed"):
                 continue
-            target = Target(str(webhook["url"]), webhook.get("secret"), tuple(webhook.get("events") or DEFAULT_EVENTS))
-            moments = projected_moments(batch)
+            yield from self._projections.events(batch, (seed, namespace), lambda batch=batch: self._events(namespace, batch, seed))
 
-            def event(kind: str, at: float, state: str, progress: int, bucket: int | None = None, rank: int = 0) -> Event:
-                return Event(
-                    id=event_id("evt_", seed, "batch", namespace, batch.id, kind, bucket),
-                    type=kind, provider="phaseo", namespace=namespace, subject=batch.id, moment=at, target=target, rank=rank,
-                    data={"status": state, "progress": progress, "progress_bucket": bucket},
-                )
+    def _events(self, namespace: str, batch: Batch, seed: int) -> list[Event]:
+        webhook = batch.extra["webhook"]
+        target = Target(str(webhook["url"]), webhook.get("secret"), tuple(webhook.get("events") or DEFAULT_EVENTS))
+        moments = projected_moments(batch)
 
-            for at, percent in progress_points(batch, moments):
-                yield event("batch.progress", at, "in_progress", percent, percent)
-            for state in TERMINAL_EVENTS:
-                if state in moments:
-                    yield event(f"batch.{state}", moments[state], state, 100 if state == "completed" else -1, rank=1)
+        def event(kind: str, at: float, state: str, progress: int, bucket: int | None = None, rank: int = 0) -> Event:
+            return Event(
+                id=event_id("evt_", seed, "batch", namespace, batch.id, kind, bucket),
+                type=kind, provider="phaseo", namespace=namespace, subject=batch.id, moment=at, target=target, rank=rank,
+                data={"status": state, "progress": progress, "progress_bucket": bucket},
+            )
+
+        events = [event("batch.progress", at, "in_progress", percent, percent) for at, percent in progress_points(batch, moments)]
+        events += [
+            event(f"batch.{state}", moments[state], state, 100 if state == "completed" else -1, rank=1)
+            for state in TERMINAL_EVENTS
+            if state in moments
+        ]
+        return events
 
     def render(self, delivery: Delivery, attempt: int, sent_at: float, outbox: Outbox) -> tuple[bytes, dict[str, str]]:
         event = delivery.event
