@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
@@ -126,6 +127,26 @@ class Announcer(Protocol):
 
     def new_secret(self, token: bytes) -> str:
         """A signing secret in the provider's format, made from ``token``."""
+
+
+class Projections:
+    """An announcer's events per object, recomputed only when what they depend on (``key``) changed: the
+    dispatcher asks at every tick, and replaying every object's lifecycle each time would grow with the state."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[weakref.ref[Any], tuple[Any, ...], list[Event]]] = {}
+
+    def events(self, obj: Any, key: tuple[Any, ...], build: Callable[[], list[Event]]) -> list[Event]:
+        hit = self._cache.get(id(obj))
+        if hit is not None and hit[0]() is obj and hit[1] == key:
+            return hit[2]
+        if len(self._cache) > self.LIMIT:
+            self._cache.clear()
+        events = build()
+        self._cache[id(obj)] = (weakref.ref(obj), key, events)
+        return events
 
 
 @dataclass

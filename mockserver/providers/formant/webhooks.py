@@ -18,7 +18,7 @@ import hashlib
 import hmac
 from typing import Iterable
 
-from ...core.outbox import Delivery, Event, Outbox, RetryPolicy, event_id
+from ...core.outbox import Delivery, Event, Outbox, Projections, RetryPolicy, event_id
 from ..openai_family.webhooks import dumps
 from .lifecycle import RETRYABLE
 from .models import STATE_OF, BatchCall, FormantBackend, PhoneCall
@@ -58,47 +58,56 @@ class FormantWebhooks:
     policy = FORMANT_SCHEDULE
     event_types = EVENT_TYPES
 
+    def __init__(self) -> None:
+        self._projections = Projections()
+
     def events(self, namespace: str, backend: FormantBackend, seed: int) -> Iterable[Event]:
         for batch in list(backend.batches.values()):
             if batch.frozen:
                 continue  # a fixture batch never moves, so nothing happens to announce
-            for call in batch.calls:
-                most = _max_attempts(batch, call, backend)
-                trace = event_id("", seed, namespace, batch.id, call.index)[:16]
-                for number, attempt in enumerate(call.attempts):
-                    last = number == len(call.attempts) - 1
-                    outcome = STATE_OF.get(attempt.outcome, attempt.outcome)
-                    connected = attempt.outcome in STATE_OF
-                    data = {
-                        "call": {
-                            "agent_id": batch.agent_id,
-                            "call_parameters": dict(call.parameters),
-                            "conversation_id": f"conv_{trace}_{number + 1}",
-                            "duration_seconds": round(attempt.end - attempt.start, 2) if connected else 0,
-                            "ended_at": iso(attempt.end),
-                            "failure_reason": FAILURE_REASONS.get(attempt.outcome),
-                            "from_phone": None,
-                            "recording_url": None,
-                            "started_at": iso(attempt.start),
-                            "status": outcome,
-                            "to_phone": call.phone,
-                            "trace_id": trace,
-                        },
-                        "results": {"success": attempt.outcome == "success"} if connected else {},
-                        "retry": {
-                            "attempt_number": number + 1,
-                            "is_final_attempt": last,
-                            "max_attempts": most,
-                            "next_retry_at": None if last else iso(call.attempts[number + 1].start),
-                        },
-                        "retry_context": {"batch_call_id": batch.id, "row": call.index + 1, "previous_outcome": call.attempts[number - 1].outcome if number else None},
-                        "transcript": [] if not connected else [{"role": "agent", "content": "Hello! This is a simulated call."}],
-                    }
-                    yield Event(
-                        id=event_id("evt_", seed, "call", namespace, batch.id, call.index, number),
-                        type=f"call.{outcome}", provider="formant", namespace=namespace, subject=str(batch.id),
-                        moment=attempt.end, data=data,
-                    )
+            # a call's attempts are fixed when the batch is created: its events are computed once
+            yield from self._projections.events(batch, (seed, namespace), lambda batch=batch: self._events(namespace, batch, backend, seed))
+
+    def _events(self, namespace: str, batch: BatchCall, backend: FormantBackend, seed: int) -> list[Event]:
+        events: list[Event] = []
+        for call in batch.calls:
+            most = _max_attempts(batch, call, backend)
+            trace = event_id("", seed, namespace, batch.id, call.index)[:16]
+            for number, attempt in enumerate(call.attempts):
+                last = number == len(call.attempts) - 1
+                outcome = STATE_OF.get(attempt.outcome, attempt.outcome)
+                connected = attempt.outcome in STATE_OF
+                data = {
+                    "call": {
+                        "agent_id": batch.agent_id,
+                        "call_parameters": dict(call.parameters),
+                        "conversation_id": f"conv_{trace}_{number + 1}",
+                        "duration_seconds": round(attempt.end - attempt.start, 2) if connected else 0,
+                        "ended_at": iso(attempt.end),
+                        "failure_reason": FAILURE_REASONS.get(attempt.outcome),
+                        "from_phone": None,
+                        "recording_url": None,
+                        "started_at": iso(attempt.start),
+                        "status": outcome,
+                        "to_phone": call.phone,
+                        "trace_id": trace,
+                    },
+                    "results": {"success": attempt.outcome == "success"} if connected else {},
+                    "retry": {
+                        "attempt_number": number + 1,
+                        "is_final_attempt": last,
+                        "max_attempts": most,
+                        "next_retry_at": None if last else iso(call.attempts[number + 1].start),
+                    },
+                    "retry_context": {"batch_call_id": batch.id, "row": call.index + 1, "previous_outcome": call.attempts[number - 1].outcome if number else None},
+                    "transcript": [] if not connected else [{"role": "agent", "content": "Hello! This is a simulated call."}],
+                }
+                events.append(Event(
+                    id=event_id("evt_", seed, "call", namespace, batch.id, call.index, number),
+                    type=f"call.{outcome}", provider="formant", namespace=namespace, subject=str(batch.id),
+                    moment=attempt.end, data=data,
+                ))
+        return events
 
     def render(self, delivery: Delivery, attempt: int, sent_at: float, outbox: Outbox) -> tuple[bytes, dict[str, str]]:
         event = delivery.event

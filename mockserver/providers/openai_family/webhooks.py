@@ -14,11 +14,10 @@ import hashlib
 import hmac
 import json
 import math
-import weakref
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from ...core.lifecycle import record
-from ...core.outbox import Delivery, Event, Outbox, RetryPolicy, event_id
+from ...core.outbox import Delivery, Event, Outbox, Projections, RetryPolicy, event_id
 from .lifecycle import BATCH_LIFECYCLE
 from .models import Batch, OpenAIBatchBackend
 
@@ -44,25 +43,9 @@ def projected_moments(batch: Batch) -> dict[str, float]:
     return {state: at for state, at in shadow.moments.items() if math.isfinite(at)}
 
 
-class Projections:
-    """Each batch's events, recomputed only when its recorded state changed (the dispatcher asks at every
-    tick; without this, every write would replay every batch's lifecycle)."""
-
-    LIMIT = 50_000
-
-    def __init__(self) -> None:
-        self._cache: dict[int, tuple[weakref.ref[Batch], tuple[Any, ...], list[Event]]] = {}
-
-    def events(self, batch: Batch, context: tuple[Any, ...], build: Callable[[], list[Event]]) -> list[Event]:
-        key = (*context, batch.state, tuple(batch.moments.items()), batch.expires_at, id(batch.extra.get("webhook")))
-        hit = self._cache.get(id(batch))
-        if hit is not None and hit[0]() is batch and hit[1] == key:
-            return hit[2]
-        if len(self._cache) > self.LIMIT:
-            self._cache.clear()
-        events = build()
-        self._cache[id(batch)] = (weakref.ref(batch), key, events)
-        return events
+def state_key(batch: Batch) -> tuple[Any, ...]:
+    """What a batch's events depend on that can change after it is created."""
+    return (batch.state, tuple(batch.moments.items()), batch.expires_at, id(batch.extra.get("webhook")))
 
 
 def progress_points(batch: Batch, moments: dict[str, float], buckets: int = 4) -> list[tuple[float, int]]:
@@ -118,7 +101,7 @@ class StandardWebhooks:
 
     def events(self, namespace: str, backend: OpenAIBatchBackend, seed: int) -> Iterable[Event]:
         for batch in list(backend.batches.values()):
-            yield from self._projections.events(batch, (seed, namespace), lambda batch=batch: self._events(namespace, batch, seed))
+            yield from self._projections.events(batch, (seed, namespace, *state_key(batch)), lambda batch=batch: self._events(namespace, batch, seed))
 
     def _events(self, namespace: str, batch: Batch, seed: int) -> list[Event]:
         moments = projected_moments(batch)
@@ -145,4 +128,4 @@ class StandardWebhooks:
         return whsec(token)
 
 
-__all__ = ["Projections", "StandardWebhooks", "dumps", "progress_points", "projected_moments", "standard_signature", "whsec"]
+__all__ = ["StandardWebhooks", "state_key", "dumps", "progress_points", "projected_moments", "standard_signature", "whsec"]

@@ -16,9 +16,9 @@ import hashlib
 import hmac
 from typing import Any, Iterable
 
-from ...core.outbox import Delivery, Event, Outbox, RetryPolicy, Target, event_id
+from ...core.outbox import Delivery, Event, Outbox, Projections, RetryPolicy, Target, event_id
 from ..openai_family.models import Batch, OpenAIBatchBackend
-from ..openai_family.webhooks import TERMINAL_EVENTS, Projections, dumps, progress_points, projected_moments, whsec
+from ..openai_family.webhooks import TERMINAL_EVENTS, dumps, progress_points, projected_moments, state_key, whsec
 
 PREFIX = "x-ai-stats-"
 DEFAULT_EVENTS = tuple(f"batch.{state}" for state in TERMINAL_EVENTS)
@@ -96,7 +96,7 @@ class PhaseoWebhooks:
             webhook = batch.extra.get("webhook")
             if not isinstance(webhook, dict) or not webhook.get("url") or not batch.extra.get("webhook_armed"):
                 continue
-            yield from self._projections.events(batch, (seed, namespace), lambda batch=batch: self._events(namespace, batch, seed))
+            yield from self._projections.events(batch, (seed, namespace, *state_key(batch)), lambda batch=batch: self._events(namespace, batch, seed))
 
     def _events(self, namespace: str, batch: Batch, seed: int) -> list[Event]:
         webhook = batch.extra["webhook"]
