@@ -410,3 +410,12 @@ def test_with_a_running_clock_events_arrive_by_real_time_without_any_advance(ser
         assert phaseo_verified(hit, SECRET)["type"] == "batch.completed"
     finally:
         server.engine.clock.set_speed(0.0)
+
+
+def test_a_batch_preloaded_by_a_fixture_announces_nothing(server: LiveServer, receiver: WebhookReceiver) -> None:
+    httpx.post(server.url + "/_mock/webhooks/endpoints", json={"provider": "anyapi", "key": "sk-fixture", "url": receiver.url})
+    server.engine.backend("anyapi", "sk-fixture").load_fixture("batch", {"id": "batch_done", "status": "completed"})
+    server.engine.backend("anyapi", "sk-fixture").load_fixture("batch", {"id": "batch_running", "status": "in_progress"})
+    server.engine.clock.advance(3_600)
+    httpx.post(server.url + "/_mock/webhooks/resume")  # any write wakes the dispatcher
+    quiet(receiver, 0)

@@ -64,7 +64,7 @@ def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, H
             completion_window=body["completion_window"],
             metadata=body.get("metadata"),
             plan=plan_for(name, backend.default_plan(), call.engine.scenarios, explicit=asked),
-            extra=dialect.create_extras(call),
+            extra={**dialect.create_extras(call), "via_api": True},  # announced by webhooks (a fixture's batch is not)
         )
         return json_response(batch_json(call, batch))
 

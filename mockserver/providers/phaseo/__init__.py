@@ -84,7 +84,6 @@ def create_extras(call: Call) -> dict[str, Any]:
         extras["session_id"] = body["session_id"]
     if body.get("webhook"):
         extras["webhook"] = dict(body["webhook"])
-        extras["webhook_armed"] = True  # created through the API: announces (a fixture's batch only shows its webhook)
     return extras
 
 

@@ -94,7 +94,7 @@ class PhaseoWebhooks:
     def events(self, namespace: str, backend: OpenAIBatchBackend, seed: int) -> Iterable[Event]:
         for batch in list(backend.batches.values()):
             webhook = batch.extra.get("webhook")
-            if not isinstance(webhook, dict) or not webhook.get("url") or not batch.extra.get("webhook_armed"):
+            if not isinstance(webhook, dict) or not webhook.get("url") or not batch.extra.get("via_api"):
                 continue
             yield from self._projections.events(batch, (seed, namespace, *state_key(batch)), lambda batch=batch: self._events(namespace, batch, seed))
 
