@@ -2,7 +2,8 @@
 
 ``mock_server``: one live server per session on a free loopback port, reset before each test.
 ``mock_app``: the same fake in-process, an ASGI app for ``httpx.ASGITransport`` (no socket).
-``@pytest.mark.mockserver(scenario=, seed=, clock_speed=, faults=[...], fixtures=[...], scenarios={...})``:
+``webhook_receiver``: a loopback HTTP server recording the webhooks the fake sends (``mockserver.testing.receiver``).
+``@pytest.mark.mockserver(scenario=, seed=, clock_speed=, faults=[...], fixtures=[...], scenarios={...}, webhooks=[...])``:
 one test's settings, undone after it. The logic lives in ``mockserver.harness`` and ``mockserver.baseline``.
 """
 
