@@ -71,7 +71,8 @@ class Dispatcher:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        async with httpx.AsyncClient() as client:
+        # no proxies from the environment: deliveries go to loopback receivers unless the admin API allows more
+        async with httpx.AsyncClient(trust_env=False, headers={"user-agent": "mockserver-webhooks"}) as client:
             while True:
                 self._wake.clear()
                 try:
