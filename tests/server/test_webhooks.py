@@ -419,3 +419,19 @@ def test_a_batch_preloaded_by_a_fixture_announces_nothing(server: LiveServer, re
     server.engine.clock.advance(3_600)
     httpx.post(server.url + "/_mock/webhooks/resume")  # any write wakes the dispatcher
     quiet(receiver, 0)
+
+
+def test_the_overview_states_each_providers_schedule_and_which_is_an_addition(server: LiveServer) -> None:
+    overview = httpx.get(server.url + "/_mock/webhooks").json()
+    providers = overview["providers"]
+    assert set(providers) == {"anyapi", "portkey", "phaseo", "formant"}  # Retell documents none
+    assert providers["formant"]["retry_delays"] == [30.0, 300.0] and providers["formant"]["timeout"] == 10.0
+    assert providers["formant"]["addition"] is None and "opt-in addition" in providers["anyapi"]["addition"]
+    assert providers["phaseo"]["to"] == "the URL each object is created with" and "our choice" in providers["phaseo"]["schedule_source"]
+    assert overview["paused"] is False and "127.0.0.1" in overview["allowed_hosts"]
+    endpoint = formant_endpoint(server, "http://127.0.0.1:9/hook", secret="mine", events=["call.completed"])
+    assert endpoint["secret"] == "mine" and endpoint["events"] == ["call.completed"]
+    listed = httpx.get(server.url + "/_mock/webhooks/endpoints", params={"provider": "formant"}).json()["data"]
+    assert [e["id"] for e in listed] == [endpoint["id"]]
+    assert httpx.delete(server.url + f"/_mock/webhooks/endpoints/{endpoint['id']}").json() == {"deleted": True}
+    assert httpx.delete(server.url + f"/_mock/webhooks/endpoints/{endpoint['id']}").status_code == 404
