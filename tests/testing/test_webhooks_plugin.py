@@ -3,6 +3,9 @@ the marker's ``webhooks=`` and a scenario file's ``webhooks:``."""
 
 from __future__ import annotations
 
+import time
+
+import httpx
 import pytest
 
 from mockserver.config.baseline import Baseline
@@ -111,3 +114,32 @@ def test_a_scenario_file_with_an_impossible_endpoint_names_it(tmp_path) -> None:
     bad.write_text("webhooks:\n  - provider: formant\n    url: http://x/\n")
     with pytest.raises(ConfigError, match=r"bad.yaml, line 2.*'key'"):
         Baseline.load([bad])
+
+
+def test_harness_webhooks_pause_resume_redeliver_and_faults(mock_server, webhook_receiver) -> None:  # type: ignore[no-untyped-def]
+    mock_server.webhooks.register("formant", key="test-key", url=webhook_receiver.url)
+    mock_server.webhooks.pause()
+
+    def batch(rows: int) -> None:
+        httpx.post(
+            mock_server.base_url("formant") + "/v1/batch-call", headers={"Authorization": "Bearer test-key", "X-Mock-Scenario": "all_success"},
+            data={"agent_id": "7", "name": "n"}, files={"file": ("c.csv", "customer_phone\n" + "+919876500001\n" * rows, "text/csv")},
+        )
+
+    batch(1)
+    mock_server.clock.advance(10)
+    time.sleep(0.3)
+    assert webhook_receiver.requests == []
+    mock_server.webhooks.resume()
+    [first] = webhook_receiver.wait_for(1)
+    deadline = time.monotonic() + 3
+    while not mock_server.webhooks.deliveries()[0].attempts and time.monotonic() < deadline:
+        time.sleep(0.02)
+    [delivery] = mock_server.webhooks.deliveries(provider="formant")
+    mock_server.webhooks.redeliver(delivery.id)
+    assert webhook_receiver.wait_for(2)[1].json()["event_id"] == first.json()["event_id"]
+    mock_server.webhooks.faults(duplicates=1)
+    batch(1)
+    mock_server.clock.advance(10)
+    hits = webhook_receiver.wait_for(4)
+    assert hits[2].json()["event_id"] == hits[3].json()["event_id"] != first.json()["event_id"]
