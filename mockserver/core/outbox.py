@@ -171,6 +171,7 @@ class Outbox:
         self.paused = False
         self.faults = Faults()
         self.allowed_hosts: tuple[str, ...] = LOOPBACK  # plus any 127.x address; "*" allows every host
+        self.sender: Any = None  # the one dispatcher sending these deliveries (two apps on one engine: one sends)
         self._seq = 0
 
     def allows(self, host: str) -> bool:

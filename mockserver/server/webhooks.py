@@ -42,6 +42,10 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         if self._task is not None and not self._task.done() and self._loop is loop:
             return
+        sender = self.engine.outbox.sender
+        if sender is not None and sender is not self and sender.running:
+            return  # another app on the same engine already sends: every delivery goes out once
+        self.engine.outbox.sender = self
         self._loop, self._wake = loop, asyncio.Event()
         self._task = loop.create_task(self._run(), name="mockserver:webhooks")
 
