@@ -12,6 +12,8 @@ from .fixtures import Fixture, check_fixtures, load_fixture_file, seeder
 from .documents import load_document
 from ..providers.base import Provider
 from .scenarios import check_scenario_name, parse_scenario_file
+from .webhooks import EndpointSpec, check_endpoint, register
+from ..core.settings import ConfigError
 
 
 def operations_of(providers: dict[str, Provider]) -> dict[str, set[str]]:
@@ -25,6 +27,8 @@ class Baseline:
     default_scenario: str | None = None
     faults: list[Fault] = field(default_factory=list)
     fixtures: list[Fixture] = field(default_factory=list)
+    webhooks: list[EndpointSpec] = field(default_factory=list)
+    providers: dict[str, Provider] = field(default_factory=dict, repr=False, compare=False)  # set by install()
 
     @classmethod
     def load(
@@ -38,6 +42,7 @@ class Baseline:
             baseline.scenarios.update(parsed.scenarios)
             baseline.default_scenario = parsed.default or baseline.default_scenario
             baseline.faults.extend(parsed.faults)
+            baseline.webhooks.extend(parsed.webhooks)
         for path in fixture_files:
             baseline.fixtures.extend(load_fixture_file(path))
         if default_scenario is not None:
@@ -54,6 +59,12 @@ class Baseline:
             engine.scenarios.replace_all(self.scenarios, None)
             check_scenario_name(engine, self.default_scenario, "default scenario")
             self.fixtures = check_fixtures(self.fixtures, engine)
+            for spec in self.webhooks:
+                try:
+                    check_endpoint(spec, providers)
+                except ValueError as exc:
+                    raise ConfigError(f"webhooks: {spec.provider} endpoint {spec.url}: {exc}") from None
+            self.providers = providers
             engine.reset_hooks.add(self.apply)
             if resumed:
                 engine.scenarios.replace_all(*kept)
@@ -70,3 +81,5 @@ class Baseline:
 
     def apply_seeders(self, engine: Engine) -> None:
         engine.seeders.set([seeder(self.fixtures)] if self.fixtures else [])
+        for spec in self.webhooks:
+            register(engine, self.providers, spec)

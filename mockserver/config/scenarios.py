@@ -17,7 +17,7 @@ Schema (every key optional)::
         max_attempts: <int >= 1>         # FormantAI call attempts
         call_outcomes: {ended, not_connected, error}  # Retell batch calls, as weights
         concurrency: <int >= 1>          # Retell concurrent-call limit (default 20)
-    faults: [<fault>, ...]               # see mockserver.faults
+    faults: [<fault>, ...]               # see mockserver.config.faults
 
 A scenario is stored in ``engine.scenarios`` flat (durations lifted to the top, outcome weights normalised
 to shares that add up to 1); each provider reads the keys it knows.
@@ -33,6 +33,7 @@ from typing import Any
 from ..core.engine import Engine
 from .documents import Document, DocumentError, Key, load_document, mapping, number, integer, string
 from .faults import Fault, parse_faults
+from .webhooks import EndpointSpec, parse_endpoints
 
 DURATIONS = ("validating", "in_progress", "finalizing", "cancelling", "test_run", "call", "retry_delay")
 OUTCOMES = {
@@ -44,7 +45,7 @@ SCENARIO_KEYS = (
     "call_outcomes", "concurrency",
 )
 RETELL_CALL_OUTCOMES = ("ended", "not_connected", "error")
-FILE_KEYS = ("default", "scenarios", "faults")
+FILE_KEYS = ("default", "scenarios", "faults", "webhooks")
 
 # each provider's module of built-in scenarios (a provider still being written may not have one yet)
 _BUILTIN_MODULES = (
@@ -70,6 +71,7 @@ class ScenarioFile:
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
     default: str | None = None
     faults: list[Fault] = field(default_factory=list)
+    webhooks: list[EndpointSpec] = field(default_factory=list)  # account webhook endpoints (config/webhooks.py)
 
 
 def parse_scenario(doc: Document, key: Key, value: Any) -> dict[str, Any]:
@@ -125,6 +127,7 @@ def parse_scenario_file(doc: Document, known: set[str] | None = None) -> Scenari
             raise doc.error(("default",), f"the name of a scenario ({', '.join(sorted(choices))})", default)
         result.default = default
     result.faults = parse_faults(doc, ("faults",), data.get("faults") or [])
+    result.webhooks = parse_endpoints(doc, ("webhooks",), data.get("webhooks") or [])
     return result
 
 

@@ -41,6 +41,15 @@ class SimulatedClock:
         self._start = float(source() if start is None else start)
         self._anchor = source()
         self._speed = _check_speed(speed)
+        self._watchers: list[Callable[[], None]] = []
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every advance or change of speed (the webhook dispatcher's wake-up)."""
+        self._watchers.append(callback)
+
+    def _changed(self) -> None:
+        for callback in list(self._watchers):
+            callback()
 
     @property
     def speed(self) -> float:
@@ -57,6 +66,7 @@ class SimulatedClock:
             raise ValueError(f"advancing by {seconds:g} s would pass the year 2999")
         with self._lock:
             self._start += seconds
+        self._changed()
         return self.now()
 
     def state(self) -> tuple[float, float, float]:
@@ -77,3 +87,4 @@ class SimulatedClock:
             self._start += (real - self._anchor) * self._speed
             self._anchor = real
             self._speed = float(speed)
+        self._changed()

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from .clock import SimulatedClock
 from .ids import IdFactory
+from .outbox import Outbox
 from .registries import (
     FaultRules,
     Hooks,
@@ -41,6 +42,7 @@ class Engine:
         self._clock = SimulatedClock(settings.clock_start, settings.clock_speed)
         self._ids = IdFactory(settings.seed)
         self._journal = Journal()
+        self._outbox = Outbox()  # webhook endpoints and deliveries (plain data; the server's dispatcher sends them)
         self._violations = Violations()
         self._scenarios = ScenarioBook()
         self._faults: FaultRules[Any] = FaultRules()
@@ -79,6 +81,10 @@ class Engine:
     @property
     def store(self) -> Store[Any]:
         return self._store
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox
 
     @property
     def journal(self) -> Journal:
@@ -133,6 +139,7 @@ class Engine:
         self._violations.clear()
         self._journal.clear()
         self._faults.clear()
+        self._outbox.clear()
         for hook in self._reset_hooks:
             hook(self)
 

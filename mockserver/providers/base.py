@@ -16,6 +16,7 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket
 
 from ..core.engine import Engine
 from ..core.errors import MockError, Unauthenticated
@@ -151,6 +152,21 @@ class JSONBody(Response):
         super().__init__(dumps(data), status_code=status_code, headers=headers)
 
 
+@dataclass
+class StreamContext:
+    """What a WebSocket stream handler gets besides the socket: ``wait(timeout)`` returns when the simulated
+    clock changes, a write request was answered, or ``timeout`` real seconds passed (the server's one dispatcher
+    wakes it; no timer exists per batch)."""
+
+    provider: Provider
+    engine: Engine
+    path_params: dict[str, str]
+    wait: Callable[[float], Awaitable[None]]
+
+
+StreamHandler = Callable[[WebSocket, StreamContext], Awaitable[None]]
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return JSONBody(data, status_code=status, headers=headers)
 
@@ -213,3 +229,7 @@ class Provider:
     # the largest file a multipart upload may carry, enforced while the body streams in (issue 12)
     upload_limit: Callable[[Settings], int] = lambda settings: settings.limits.max_file_bytes
     summary: str = ""
+    # what the provider announces by webhook (a core.outbox.Announcer), None: no webhooks
+    webhooks: Any = None
+    # documented WebSocket streams: path under the prefix (starlette syntax) -> handler
+    streams: dict[str, StreamHandler] = field(default_factory=dict)

@@ -22,6 +22,7 @@ from ..config.documents import Document, DocumentError
 from ..config.faults import add_faults, check_operations, parse_faults
 from ..providers.base import Provider
 from ..config.scenarios import describe, parse_scenario_file
+from .admin_webhooks import webhook_routes
 
 
 _SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -150,6 +151,8 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
             data = await _json(request)
             if "faults" in data:
                 raise DocumentError("admin API: faults are set with POST /_mock/faults")
+            if "webhooks" in data:
+                raise DocumentError("admin API: webhook endpoints are added with POST /_mock/webhooks/endpoints")
             parsed = parse_scenario_file(Document(data, "admin API (POST /_mock/scenarios)"), known=set(engine.scenarios))
         except DocumentError as exc:
             return _error(400, str(exc))
@@ -285,6 +288,7 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         Route("/restore", restore, methods=["POST"]),
         Route("/providers", provider_list, methods=["GET"]),
         *dashboard_routes(engine, providers),  # /_mock/ui: the dashboard and the JSON it polls
+        *webhook_routes(engine, providers),
     ]
 
 

@@ -16,6 +16,8 @@ from ..config.settings import validate_settings
 from ..core.settings import Settings
 from .pipeline import ProviderApp
 from .transactions import Atomic
+from .streams import stream_routes
+from .webhooks import Dispatcher, WebhookDispatch
 from ..providers.base import Provider
 from ..providers.registry import PROVIDERS
 from ..spec.loader import load_spec
@@ -47,11 +49,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
             "admin": base + "/_mock",
         })
 
+    dispatcher = Dispatcher(engine, providers)  # one webhook dispatcher per server (server/webhooks.py)
     routes = [Route("/", index, methods=["GET"]), Mount("/_mock", app=AdminGuard(Atomic(Router(admin_routes(engine, providers)), engine.store), engine))]
+    routes += stream_routes(engine, providers, dispatcher)
     app = Starlette(routes=routes)
     app.state.engine = engine
     app.state.providers = providers
+    app.state.webhooks = dispatcher
     app.add_middleware(ProviderPrefixes, apps=mounts)
+    app.add_middleware(WebhookDispatch, dispatcher=dispatcher)
     return app
 
 

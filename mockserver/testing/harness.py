@@ -16,8 +16,11 @@ from ..config.faults import Fault, add_faults, check_operations, parse_faults
 from ..config.fixtures import Fixture, check_fixtures, load_fixture_file, parse_fixture, seeder
 from ..providers.base import Provider
 from ..config.scenarios import check_scenario_name, parse_scenario
+from ..config.webhooks import EndpointSpec, check_endpoint, parse_endpoints, register
+from ..core.settings import ConfigError
+from .webhooks import WebhookControl
 
-MARKER_KEYS = ("scenario", "seed", "clock_speed", "faults", "fixtures", "scenarios")
+MARKER_KEYS = ("scenario", "seed", "clock_speed", "faults", "fixtures", "scenarios", "webhooks")
 IN_PROCESS_URL = "http://mockserver"  # the base an httpx client with ASGITransport can take
 
 
@@ -31,6 +34,7 @@ class MarkerSettings:
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     fixtures: list[Fixture] = field(default_factory=list)
+    webhooks: list[EndpointSpec] = field(default_factory=list)  # account webhook endpoints {provider, key, url, ...}
 
 
 def marker_settings(kwargs: dict[str, Any], source: str, base_dir: Path | None = None) -> MarkerSettings:
@@ -50,6 +54,7 @@ def marker_settings(kwargs: dict[str, Any], source: str, base_dir: Path | None =
     for name, item in mapping(doc, ("scenarios",), kwargs.get("scenarios") or {}).items():
         settings.scenarios[name] = parse_scenario(doc, ("scenarios", name), item)
     settings.faults = parse_faults(doc, ("faults",), kwargs.get("faults") or [])
+    settings.webhooks = parse_endpoints(doc, ("webhooks",), kwargs.get("webhooks") or [])
     items = kwargs.get("fixtures") or []
     if not isinstance(items, (list, tuple)):
         raise doc.error(("fixtures",), "a list of fixture file paths or fixture entries", items)
@@ -96,6 +101,8 @@ class Harness:
         self.url = url or IN_PROCESS_URL
         self.app = app
         self.clock = Clock(engine)
+        dispatcher = getattr(getattr(app, "state", None), "webhooks", None)
+        self.webhooks = WebhookControl(engine, providers, dispatcher.poke if dispatcher is not None else None)
 
     def base_url(self, provider: str) -> str:
         """The URL an SDK takes as ``base_url`` for ``provider`` (anyapi, portkey, phaseo, retell, formant)."""
@@ -164,6 +171,11 @@ class Harness:
         if settings.scenario is not None and settings.scenario not in known:
             check_scenario_name(engine, settings.scenario, "@pytest.mark.mockserver(scenario=...)")
         check_operations(settings.faults, operations_of(self.providers))
+        for spec in settings.webhooks:
+            try:
+                check_endpoint(spec, self.providers)
+            except ValueError as exc:
+                raise ConfigError(f"@pytest.mark.mockserver(webhooks=...): {spec.provider} endpoint {spec.url}: {exc}") from None
         engine.scenarios.replace_all(known, default)  # fixtures may name the marker's scenarios
         try:
             fixtures = check_fixtures(settings.fixtures, engine) if settings.fixtures else []
@@ -178,6 +190,8 @@ class Harness:
             add_faults(engine, settings.faults)
             if marker_seeder is not None:
                 engine.seeders.add(marker_seeder)
+            for spec in settings.webhooks:
+                register(engine, self.providers, spec)
 
         return apply
 

@@ -2,7 +2,8 @@
 
 ``mock_server``: one live server per session on a free loopback port, reset before each test.
 ``mock_app``: the same fake in-process, an ASGI app for ``httpx.ASGITransport`` (no socket).
-``@pytest.mark.mockserver(scenario=, seed=, clock_speed=, faults=[...], fixtures=[...], scenarios={...})``:
+``webhook_receiver``: a loopback HTTP server recording the webhooks the fake sends (``mockserver.testing.receiver``).
+``@pytest.mark.mockserver(scenario=, seed=, clock_speed=, faults=[...], fixtures=[...], scenarios={...}, webhooks=[...])``:
 one test's settings, undone after it. The logic lives in ``mockserver.testing.harness`` and ``mockserver.config.baseline``.
 """
 
@@ -18,10 +19,11 @@ import pytest
 from ..core.settings import ConfigError
 
 MARKER_HELP = (
-    "mockserver(scenario=None, seed=None, clock_speed=None, faults=[], fixtures=[], scenarios={}): settings of the "
+    "mockserver(scenario=None, seed=None, clock_speed=None, faults=[], fixtures=[], scenarios={}, webhooks=[]): settings of the "
     "mock_server / mock_app fake for this test, undone after it: the default batch scenario, the seed of ids and "
     "simulated outcomes, simulated seconds per real second (0 freezes the clock), faults and scenarios written as in "
-    "a scenario file, fixture files (or inline fixture entries) preloaded for this test."
+    "a scenario file, fixture files (or inline fixture entries) preloaded for this test, account webhook endpoints "
+    "({provider, key, url, secret?, events?})."
 )
 
 
@@ -119,6 +121,16 @@ def mockserver_inprocess(mockserver_settings: Any, mockserver_baseline: Any) -> 
 def mock_server(mockserver_live: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A running fake: ``base_url(provider)``, ``clock.advance(s)`` / ``clock.now()``, ``reset()``, ``requests()``."""
     yield from _for_test(mockserver_live, request)
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[Any]:
+    """A loopback HTTP server recording the webhooks it gets (``url``, ``requests``, ``wait_for(n)``,
+    ``fail(n, status=500)`` to answer errors and exercise retries)."""
+    from .receiver import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def test_portkey_output_before_completion_and_for_a_failed_batch(client: TestCli
 
 
 def test_phaseo_extended_object_and_status_filter(client: TestClient) -> None:
-    body = {"session_id": "s-1", "webhook": {"url": "https://example.test/hook", "secret": "whsec_x", "events": ["batch.completed"]}}
+    body = {"session_id": "s-1", "webhook": {"url": "http://127.0.0.1:9/hook", "secret": "whsec_x", "events": ["batch.completed"]}}
     files = {"file": ("in.jsonl", jsonl(2))}
     file = client.post("/phaseo/v1/files", headers=AUTH["phaseo"], data={"purpose": "batch"}, files=files).json()
     created = client.post(
@@ -84,7 +84,9 @@ def test_phaseo_extended_object_and_status_filter(client: TestClient) -> None:
     ).json()
     assert created["endpoint"] == "chat/completions" and created["session_id"] == "s-1"  # echoed as given, as the docs' example
     assert created["status"] == "queued"  # the docs' status words
-    assert created["webhook"] == {"url": "https://example.test/hook", "events": ["batch.completed"], "has_secret": True}
+    hook = created["webhook"]
+    assert {k: hook[k] for k in ("url", "events", "has_secret")} == {"url": "http://127.0.0.1:9/hook", "events": ["batch.completed"], "has_secret": True}
+    assert hook["delivery"]["total_attempts"] == 0 and hook["attempts"] == []  # nothing has happened yet
     assert "secret" not in created["webhook"] and "whsec_x" not in str(created)
     assert created["lifecycle_status"] == "pending" and created["billing"]["billed"] is False
     assert client.get("/phaseo/v1/batches?status=queued", headers=AUTH["phaseo"]).json()["data"][0]["id"] == created["id"]

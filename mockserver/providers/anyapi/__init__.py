@@ -14,6 +14,7 @@ from ..openai_family import view
 from ..openai_family.dialect import Dialect, request_id_header
 from ..openai_family.errors import respond
 from ..openai_family.handlers import build_handlers
+from ..openai_family.webhooks import StandardWebhooks
 
 # docs.anyapi.ai/guides/errors documents bad_request (400) and authentication_error (401);
 # the other types follow the same naming (our choice, listed in the README).
@@ -69,4 +70,5 @@ PROVIDER = Provider(
     decorate=request_id_header,
     view=View(view.rows, view.detail),
     summary="AnyAPI batches and files (OpenAI-compatible)",
+    webhooks=StandardWebhooks("anyapi", addition="OpenAI Standard-Webhooks batch events: an opt-in addition (AnyAPI documents no webhooks)"),
 )

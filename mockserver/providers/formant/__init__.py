@@ -14,6 +14,7 @@ from . import view
 from .errors import render_error
 from .handlers import HANDLERS
 from .models import RATE_LIMIT, RATE_WINDOW, FormantBackend
+from .webhooks import FormantWebhooks
 
 
 def authenticate(headers: Headers, settings: Settings) -> str:
@@ -58,5 +59,6 @@ PROVIDER = Provider(
     retry_headers=retry_headers,
     view=View(view.rows, view.detail),
     upload_limit=lambda settings: settings.limits.max_csv_bytes,
+    webhooks=FormantWebhooks(),
     summary="FormantAI Voice batch calls: CSV campaigns, their status and metrics",
 )

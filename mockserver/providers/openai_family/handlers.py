@@ -96,6 +96,7 @@ def build_handlers(dialect: Dialect, operations: tuple[str, ...]) -> dict[str, H
             extra={
                 **dialect.create_extras(call),
                 **({"output_expires_after": body["output_expires_after"]} if body.get("output_expires_after") else {}),
+                "via_api": True,  # announced by webhooks (a fixture's batch is not)
             },
         )
         return json_response(batch_json(call, batch))

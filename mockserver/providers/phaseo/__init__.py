@@ -16,6 +16,8 @@ from ..openai_family import view
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.handlers import build_handlers
 from ..openai_family.models import Batch
+from .stream import batch_stream
+from .webhooks import PhaseoWebhooks, public_state
 
 # /api-reference/errors
 CODES = {
@@ -155,11 +157,7 @@ def batch_additions(call: Call, batch: Batch, data: dict[str, Any]) -> dict[str,
     if data["session_id"] is None:
         del data["session_id"]  # Phaseo-only fields are left out, not null, when unset
     if webhook:
-        data["webhook"] = {
-            "url": webhook.get("url"),
-            "events": webhook.get("events", []),
-            "has_secret": bool(webhook.get("secret")),  # the secret itself is never returned
-        }
+        data["webhook"] = public_state(call.engine.outbox, call.namespace, batch, webhook)  # never the secret
     return data
 
 
@@ -187,4 +185,6 @@ PROVIDER = Provider(
     decorate=request_id_header,
     view=View(view.rows, view.detail),
     summary="Phaseo AI Stats gateway batches and files (extended batch object)",
+    webhooks=PhaseoWebhooks(LIFECYCLE_STATUS),
+    streams={"/async/batch/{batch_id}/ws": batch_stream(LIFECYCLE_STATUS)},
 )

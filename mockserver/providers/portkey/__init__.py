@@ -14,6 +14,7 @@ from ..openai_family import view
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.errors import OPENAI_TYPES, respond
 from ..openai_family.handlers import build_handlers, built
+from ..openai_family.webhooks import StandardWebhooks
 from ..openai_family.models import OpenAIBatchBackend
 
 SDK_PLACEHOLDER = "OPENAI_API_KEY"  # portkey-ai global_constants.OPEN_AI_API_KEY
@@ -103,4 +104,5 @@ PROVIDER = Provider(
     retry_headers=retry_headers,
     view=View(view.rows, view.detail),
     summary="Portkey gateway batches and files (x-portkey-* auth, /output)",
+    webhooks=StandardWebhooks("portkey", addition="OpenAI Standard-Webhooks batch events: an opt-in addition (Portkey documents no webhooks)"),
 )

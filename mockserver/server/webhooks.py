@@ -1,0 +1,233 @@
+"""The one webhook dispatcher of a server: a single asyncio task that sleeps until the next due moment on the
+simulated clock, then derives the events whose moment has passed, and sends what is due, in order.
+
+No task, thread or timer exists per batch: the task keeps one timer (the earliest projected event or retry),
+and is woken early by every clock change (``SimulatedClock.watch``) and after every HTTP write (a create or
+a cancel may move the next moment). It starts with the first request the served app answers, in that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..core.engine import Engine
+from ..core.outbox import Attempt, Delivery
+from ..providers.base import Provider
+
+log = logging.getLogger("mockserver.webhooks")
+MAX_SLEEP = 30.0  # real seconds: the dispatcher looks again at least this often (a safety net, not the timer)
+EXCERPT = 200  # characters of a receiver's answer kept per attempt
+
+
+class Dispatcher:
+    def __init__(self, engine: Engine, providers: dict[str, Provider]) -> None:
+        self.engine = engine
+        self.providers = {name: p for name, p in providers.items() if p.webhooks is not None}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.ticks = 0  # how many times the dispatcher woke up (for tests and the admin API)
+        self._listeners: set[asyncio.Event] = set()  # open streams waiting for the next change
+        engine.clock.watch(self.poke)
+
+    # -- life ----------------------------------------------------------------------------------------------
+    def ensure_started(self) -> None:
+        """Start the task in the running loop unless it already runs there. With a durable state (``--state``)
+        nothing is delivered yet: the outbox is not stored, and several workers would each send (README: Webhooks)."""
+        if self.engine.store.durable:
+            return
+        loop = asyncio.get_running_loop()
+        if self._task is not None and not self._task.done() and self._loop is loop:
+            return
+        sender = self.engine.outbox.sender
+        if sender is not None and sender is not self and sender.running:
+            return  # another app on the same engine already sends: every delivery goes out once
+        self.engine.outbox.sender = self
+        self._loop, self._wake = loop, asyncio.Event()
+        self._task = loop.create_task(self._run(), name="mockserver:webhooks")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def poke(self) -> None:
+        """Look again now (thread-safe): the clock moved, or a request may have changed what is due."""
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._wake_all, wake)
+        except RuntimeError:  # the loop closed meanwhile
+            pass
+
+    def _wake_all(self, wake: asyncio.Event) -> None:
+        wake.set()
+        for listener in list(self._listeners):
+            listener.set()
+
+    def subscribe(self) -> Subscription:
+        """For a stream (call in the serving loop): wake-ups at every clock change or answered write request."""
+        return Subscription(self._listeners)
+
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        # no proxies from the environment: deliveries go to loopback receivers unless the admin API allows more
+        async with httpx.AsyncClient(trust_env=False, headers={"user-agent": "mockserver-webhooks"}) as client:
+            while True:
+                self._wake.clear()
+                try:
+                    soonest = await self.tick(client)
+                except Exception:  # one bad event must not stop every later delivery
+                    log.exception("webhook dispatcher: a tick failed")
+                    soonest = None
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._real_wait(soonest))
+                except asyncio.TimeoutError:
+                    pass
+
+    def _real_wait(self, soonest: float | None) -> float:
+        speed = self.engine.clock.speed
+        if soonest is None or speed <= 0:
+            return MAX_SLEEP
+        return min(MAX_SLEEP, max(0.0, (soonest - self.engine.now()) / speed) + 0.005)
+
+    # -- one look ------------------------------------------------------------------------------------------
+    def collect(self, now: float) -> float | None:
+        """Queue every event whose moment has passed; return the moment of the next one (None: none known)."""
+        outbox, seed = self.engine.outbox, self.engine.settings.seed
+        soonest: float | None = None
+        for name, provider in self.providers.items():
+            announcer = provider.webhooks
+            for _, namespace, backend in self.engine.store.namespaces(name):
+                if announcer.account_endpoints and not outbox.endpoints_for(name, namespace):
+                    continue
+                for event in announcer.events(namespace, backend, seed):
+                    if event.moment <= now:
+                        outbox.offer(event, announcer.policy.max_attempts)
+                    elif soonest is None or event.moment < soonest:
+                        soonest = event.moment
+        return soonest
+
+    async def tick(self, client: httpx.AsyncClient) -> float | None:
+        self.ticks += 1
+        outbox = self.engine.outbox
+        while True:
+            now = self.engine.now()
+            soonest = self.collect(now)
+            due = outbox.due(now)
+            if not due:
+                break
+            for delivery in due:
+                await self.send(client, delivery, now)
+        retry = outbox.next_at()
+        moments = [m for m in (soonest, retry) if m is not None]
+        return min(moments) if moments else None
+
+    async def send(self, client: httpx.AsyncClient, delivery: Delivery, now: float) -> None:
+        outbox = self.engine.outbox
+        if delivery.next_at is None or delivery.next_at > now or outbox.deliveries.get(delivery.id) is not delivery:
+            return  # already sent, rescheduled, or dropped by a reset meanwhile
+        announcer = self.providers[delivery.event.provider].webhooks
+        policy = announcer.policy
+        due_at, manual = delivery.next_at, delivery.manual
+        number = sum(1 for a in delivery.attempts if not a.duplicate) + 1
+        host = httpx.URL(delivery.url).host
+        if not outbox.allows(host):
+            error = f"not sent: {host} is not an allowed host (allowed: {', '.join(outbox.allowed_hosts)}; POST /_mock/webhooks/hosts to allow more)"
+            outbox.settle(delivery, Attempt(number, due_at, self.engine.now(), time.time(), error=error, manual=manual, refused=True), policy)
+            return
+        copies = 1 + (0 if manual else int(outbox.take_duplicate()))
+        for copy in range(copies):
+            real = time.time()
+            body, headers = announcer.render(delivery, number, real, outbox)
+            status: int | None = None
+            error: str | None = None
+            excerpt = ""
+            started = time.perf_counter()
+            try:
+                response = await client.post(delivery.url, content=body, headers=headers, timeout=policy.timeout)
+                status, excerpt = response.status_code, response.text[:EXCERPT]
+                if not 200 <= status < 300:
+                    error = f"HTTP {status}"
+            except httpx.TimeoutException:
+                error = f"no answer within {policy.timeout:g} s"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            latency = round((time.perf_counter() - started) * 1000, 2)
+            attempt = Attempt(number, due_at, self.engine.now(), real, status, latency, error, excerpt, duplicate=copy > 0, manual=manual)
+            outbox.settle(delivery, attempt, policy)
+
+
+class Subscription:
+    """One stream's wake-ups. A poke that lands while the stream is busy is kept until its next ``wait``."""
+
+    def __init__(self, listeners: set[asyncio.Event]) -> None:
+        self._listeners = listeners
+        self._event = asyncio.Event()
+        listeners.add(self._event)
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout=max(0.0, timeout))
+        except asyncio.TimeoutError:
+            pass
+        self._event.clear()
+
+    def close(self) -> None:
+        self._listeners.discard(self._event)
+
+
+class WebhookDispatch:
+    """ASGI middleware: starts the dispatcher in the serving loop and wakes it after every write."""
+
+    def __init__(self, app: ASGIApp, dispatcher: Dispatcher) -> None:
+        self.app = app
+        self.dispatcher = dispatcher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self.dispatcher.providers:
+            self.dispatcher.ensure_started()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            # a write (create, cancel, admin change) may move the next moment; a read never does, and the
+            # clock wakes the dispatcher itself
+            if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
+                self.dispatcher.poke()
+
+
+def describe(delivery: Delivery, mask: Any = None) -> dict[str, Any]:
+    """A delivery as the admin API shows it: the event, the target, every attempt."""
+    event = delivery.event
+    return {
+        "id": delivery.id,
+        "provider": event.provider,
+        "namespace": mask(event.namespace) if mask else event.namespace,
+        "event_id": event.id,
+        "event_type": event.type,
+        "subject": event.subject,
+        "moment": event.moment,
+        "url": delivery.url,
+        "endpoint_id": delivery.endpoint_id,
+        "state": delivery.state,
+        "next_at": delivery.next_at,
+        "max_attempts": delivery.max_attempts,
+        "attempts": [
+            {
+                "number": a.number, "due_at": a.due_at, "sent_at": a.sent_at, "real_at": a.real_at, "status": a.status,
+                "latency_ms": a.latency_ms, "error": a.error, "response_excerpt": a.excerpt, "outcome": a.outcome,
+                "duplicate": a.duplicate, "manual": a.manual, "refused": a.refused,
+            }
+            for a in delivery.attempts
+        ],
+    }
+
+
+__all__ = ["Dispatcher", "Subscription", "WebhookDispatch", "describe"]
