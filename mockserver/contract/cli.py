@@ -134,11 +134,11 @@ def _mutants(args: argparse.Namespace) -> int:
 
 
 def drift_command(args: argparse.Namespace) -> int:
-    from ..spec.loader import specs_dir
+    from ..spec.loader import data_path
     from .drift import run_drift, update_baseline
     from .runner import ContractSetupError
 
-    baseline = args.baseline or specs_dir().parent / "contract_tests" / "baselines" / f"{args.provider}.json"
+    baseline = args.baseline or data_path("contract_tests", "baselines", f"{args.provider}.json")
     try:
         drift = run_drift(args.provider, args.base_url, args.api_key, allow_writes=args.allow_writes, budget=args.budget,
                           baseline=baseline)
