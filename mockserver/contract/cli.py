@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .profiles import PROFILES
+from .report import write_text
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -69,9 +70,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     c.set_defaults(func=specs_check_command)
 
 
+def _progress(line: str) -> None:
+    print(f"  .. {line}", file=sys.stderr, flush=True)
+
+
 def contract_command(args: argparse.Namespace) -> int:
-    from .report import load_baseline, write_junit
-    from .runner import ContractSetupError, Options, run_contract
+    from .report import grand_total, load_baseline, write_junit
+    from .runner import ContractInterrupted, ContractSetupError, Options, run_contract
 
     if args.mutants:
         return _mutants(args)
@@ -80,6 +85,7 @@ def contract_command(args: argparse.Namespace) -> int:
         return 2
     names = sorted(PROFILES) if args.provider == "all" else [args.provider]
     reports = []
+    interrupted = False
     for name in names:
         options = Options(
             max_examples=args.max_examples, seed=args.seed, phases=tuple(p for p in args.phases.split(",") if p),
@@ -89,20 +95,34 @@ def contract_command(args: argparse.Namespace) -> int:
         )
         try:
             report = run_contract(name, base_url=args.base_url, api_key=args.api_key, allow_writes=args.allow_writes,
-                                  budget=args.budget, options=options)
+                                  budget=args.budget, options=options, progress=_progress)
         except ContractSetupError as exc:
             if args.provider == "all":
                 print(f"mockserver contract: {name}: skipped: {exc}", file=sys.stderr)
                 continue
             print(f"mockserver contract: {exc}", file=sys.stderr)
             return 2
+        except ContractInterrupted as stop:
+            report, interrupted = stop.report, True
+        except KeyboardInterrupt:  # before the run had a report (while its fake started)
+            interrupted = True
+            break
         print(report.summary(verbose=args.verbose), flush=True)
         reports.append(report)
+        if interrupted:
+            break
+    if interrupted:
+        skipped = [n for n in names if n not in {r.provider for r in reports}]
+        print(f"mockserver contract: interrupted (Ctrl-C); not run: {', '.join(skipped) or 'nothing'}", file=sys.stderr)
+    if len(names) > 1 and reports:
+        print("\n" + grand_total(reports), flush=True)
     if args.junit:
         write_junit(reports, args.junit)
     if args.json:
         data = [r.as_dict() for r in reports]
-        args.json.write_text(json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
+        write_text(args.json, json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
+    if interrupted:
+        return 130
     return max((r.exit_code for r in reports), default=2)
 
 
@@ -129,7 +149,7 @@ def _mutants(args: argparse.Namespace) -> int:
                         "clean_failures": sorted(f"{c} on {o}" for o, c in unexplained),
                         "mutants": [{"name": v.mutant, "caught": v.caught, "by": sorted(f"{c} on {o}" for o, c in v.by)} for v in verdicts]})
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        write_text(args.json, json.dumps(results, indent=2) + "\n")
     return worst
 
 
@@ -147,9 +167,9 @@ def drift_command(args: argparse.Namespace) -> int:
         return 2
     print(drift.markdown(), flush=True)
     if args.markdown:
-        args.markdown.write_text(drift.markdown())
+        write_text(args.markdown, drift.markdown())
     if args.json:
-        args.json.write_text(json.dumps(drift.as_dict(), indent=2) + "\n")
+        write_text(args.json, json.dumps(drift.as_dict(), indent=2) + "\n")
     if args.update_baseline:
         update_baseline(baseline, drift)
         print(f"baseline updated: {baseline}")
@@ -163,5 +183,5 @@ def specs_check_command(args: argparse.Namespace) -> int:
     report = check_specs(args.specs_dir, args.seed_fields)
     print(report.summary())
     if args.json:
-        args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+        write_text(args.json, json.dumps(report.as_dict(), indent=2) + "\n")
     return report.exit_code
