@@ -48,17 +48,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def data_file(path: str) -> str:
-    """A scenario or fixture file: as given when it exists, else the one the package ships under that name
-    (``fixtures/seed_examples.yaml`` works from any folder, as in the README)."""
-    if Path(path).exists() or Path(path).is_absolute():
-        return path
-    from .spec.loader import data_path
+    """A scenario or fixture file: as given, or the one the package ships under that name (see find_data_file)."""
+    from .spec.loader import find_data_file
 
-    parts = Path(path).parts
-    for candidate in (data_path(*parts), data_path("fixtures", *parts)):
-        if candidate.is_file():
-            return str(candidate)
-    return path
+    return str(find_data_file(path))
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -221,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (ConfigError, UsageError, SpecError) as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"mockserver: {exc.filename or exc}: no such file", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mockserver: interrupted", file=sys.stderr)

@@ -76,6 +76,7 @@ def _progress(line: str) -> None:
 
 def contract_command(args: argparse.Namespace) -> int:
     from .report import grand_total, load_baseline, write_junit
+    from ..spec.loader import find_data_file
     from .runner import ContractInterrupted, ContractSetupError, Options, run_contract
 
     if args.mutants:
@@ -91,7 +92,7 @@ def contract_command(args: argparse.Namespace) -> int:
             max_examples=args.max_examples, seed=args.seed, phases=tuple(p for p in args.phases.split(",") if p),
             flows=args.flows, poll_timeout=args.poll_timeout, poll_interval=args.poll_interval, max_wait=args.max_wait,
             operations=tuple(args.operation), shrink=not args.no_shrink,
-            baseline=frozenset(load_baseline(args.baseline, name)) if args.baseline else frozenset(),
+            baseline=frozenset(load_baseline(find_data_file(args.baseline), name)) if args.baseline else frozenset(),
         )
         try:
             report = run_contract(name, base_url=args.base_url, api_key=args.api_key, allow_writes=args.allow_writes,
@@ -154,11 +155,11 @@ def _mutants(args: argparse.Namespace) -> int:
 
 
 def drift_command(args: argparse.Namespace) -> int:
-    from ..spec.loader import data_path
+    from ..spec.loader import data_path, find_data_file
     from .drift import run_drift, update_baseline
     from .runner import ContractSetupError
 
-    baseline = args.baseline or data_path("contract_tests", "baselines", f"{args.provider}.json")
+    baseline = find_data_file(args.baseline) if args.baseline else data_path("contract_tests", "baselines", f"{args.provider}.json")
     try:
         drift = run_drift(args.provider, args.base_url, args.api_key, allow_writes=args.allow_writes, budget=args.budget,
                           baseline=baseline)

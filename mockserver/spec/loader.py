@@ -40,6 +40,18 @@ def data_path(*parts: str) -> Path:
     raise SpecError("mockserver's data files (mockserver/_data) are missing from this installation: reinstall the package")
 
 
+def find_data_file(path: str | Path) -> Path:
+    """A file named on the command line: as given when it exists, else the one the package ships under that name
+    (``fixtures/seed_examples.yaml``, ``contract_tests/baselines/anyapi.json`` work from any folder)."""
+    given = Path(path)
+    if given.exists() or given.is_absolute():
+        return given
+    for candidate in (data_path(*given.parts), data_path("fixtures", *given.parts)):
+        if candidate.is_file():
+            return candidate
+    return given
+
+
 def specs_dir() -> Path:
     """Where the vendored specs are read from: ``$MOCKSERVER_SPECS_DIR`` (set by ``--specs-dir``), else the
     specs the package ships."""
