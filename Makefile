@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 ARGS   ?=
 
-.PHONY: install serve test test-fast contract specs-check bench clean
+.PHONY: install serve test test-fast contract specs-check bench dist clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,10 @@ test-fast: install
 
 bench: install
 	$(BIN)/python benchmarks/bench.py $(ARGS)
+
+## dist: the sdist and the wheel (distribution "batchfake", specs and fixtures inside) in dist/
+dist: install
+	$(BIN)/python -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis reports *.egg-info build dist
