@@ -31,6 +31,7 @@ class build_py_with_data(build_py):
         if getattr(self, "editable_mode", False):
             return  # the checkout's own folders are read
         target = Path(self.build_lib) / "mockserver" / "_data"
+        shutil.rmtree(target, ignore_errors=True)  # an in-tree build/ must not keep files removed from the repo
         for source, dest in DATA:
             src, out = HERE / source, target / dest
             if not src.exists():
