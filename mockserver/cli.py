@@ -99,10 +99,8 @@ def serve(args: argparse.Namespace) -> int:
     lines = [f"mockserver {__version__}: serving on {base}"] + [f"  {name:8s} {url}" for name, url in urls.items()] + [f"  admin    {base}/_mock"]
     log.info("\n".join(lines), extra={"url": base, "providers": urls, "admin": f"{base}/_mock"})
     asgi: Any = AccessLog(app) if args.access_log else app
-    config = uvicorn.Config(asgi, log_config=None, log_level=args.log_level, access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    try:
-        server.run(sockets=[sock])
+    try:  # uvicorn serves the socket bound above (fd=); its logs go through ours (log_config=None)
+        uvicorn.run(asgi, fd=sock.fileno(), log_config=None, log_level=args.log_level, access_log=False, lifespan="off")
     finally:
         sock.close()
     return 0
