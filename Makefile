@@ -1,21 +1,23 @@
 # The two commands a new user needs:  make serve   and   make test
 # Both create .venv and install the project (with the official SDKs the tests drive) on first use.
 
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3.12 2>/dev/null || command -v python3.13 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 ARGS   ?=
 
-.PHONY: install serve test test-fast lint services contract specs-check bench clean
+.PHONY: install serve test test-fast lint services contract specs-check bench dist clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
+	$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 13), "Python 3.11, 3.12 or 3.13 is required, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# the distribution was called "mockserver" before it became "batchfake": drop an old install (two pytest plugins)
+	$(BIN)/python -m pip uninstall --quiet --yes mockserver 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
@@ -43,5 +45,9 @@ test-fast: install
 bench: install
 	$(BIN)/python benchmarks/bench.py $(ARGS)
 
+## dist: the sdist and the wheel (distribution "batchfake", specs and fixtures inside) in dist/
+dist: install
+	$(BIN)/python -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis reports *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis reports *.egg-info build dist

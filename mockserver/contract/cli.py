@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .profiles import PROFILES
+from .report import write_text
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -80,9 +81,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     c.set_defaults(func=specs_check_command)
 
 
+def _progress(line: str) -> None:
+    print(f"  .. {line}", file=sys.stderr, flush=True)
+
+
 def contract_command(args: argparse.Namespace) -> int:
-    from .report import load_baseline, write_junit
-    from .runner import ContractSetupError, Options, run_contract
+    from .report import grand_total, load_baseline, write_junit
+    from ..spec.loader import find_data_file
+    from .runner import ContractInterrupted, ContractSetupError, Options, run_contract
 
     if args.mutants:
         return _mutants(args)
@@ -106,23 +112,29 @@ def contract_command(args: argparse.Namespace) -> int:
             return 2
     names = sorted(PROFILES) if args.provider == "all" else [args.provider]
     reports = []
+    interrupted = False
     for name in names:
         options = Options(
             max_examples=args.max_examples, seed=args.seed, phases=tuple(p for p in args.phases.split(",") if p),
             flows=args.flows, poll_timeout=args.poll_timeout, poll_interval=args.poll_interval, max_wait=args.max_wait,
             operations=tuple(args.operation), shrink=not args.no_shrink, explore=args.explore, sdk=not args.no_sdk,
             replay=replay,
-            baseline=frozenset(load_baseline(args.baseline, name)) if args.baseline else frozenset(),
+            baseline=frozenset(load_baseline(find_data_file(args.baseline), name)) if args.baseline else frozenset(),
         )
         try:
             report = run_contract(name, base_url=args.base_url, api_key=args.api_key, allow_writes=args.allow_writes,
-                                  budget=args.budget, options=options)
+                                  budget=args.budget, options=options, progress=_progress)
         except ContractSetupError as exc:
             if args.provider == "all":
                 print(f"mockserver contract: {name}: skipped: {exc}", file=sys.stderr)
                 continue
             print(f"mockserver contract: {exc}", file=sys.stderr)
             return 2
+        except ContractInterrupted as stop:
+            report, interrupted = stop.report, True
+        except KeyboardInterrupt:  # before the run had a report (while its fake started)
+            interrupted = True
+            break
         print(report.summary(verbose=args.verbose), flush=True)
         reports.append(report)
         if args.save_findings:
@@ -133,11 +145,20 @@ def contract_command(args: argparse.Namespace) -> int:
             if saved:
                 print(f"{len(saved)} finding(s) saved in {saved[0].parent} (replay: mockserver contract --provider {name} "
                       f"--replay {saved[0]} --base-url URL)")
+        if interrupted:
+            break
+    if interrupted:
+        skipped = [n for n in names if n not in {r.provider for r in reports}]
+        print(f"mockserver contract: interrupted (Ctrl-C); not run: {', '.join(skipped) or 'nothing'}", file=sys.stderr)
+    if len(names) > 1 and reports:
+        print("\n" + grand_total(reports), flush=True)
     if args.junit:
         write_junit(reports, args.junit)
     if args.json:
         data = [r.as_dict() for r in reports]
-        args.json.write_text(json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
+        write_text(args.json, json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
+    if interrupted:
+        return 130
     return max((r.exit_code for r in reports), default=2)
 
 
@@ -164,16 +185,16 @@ def _mutants(args: argparse.Namespace) -> int:
                         "clean_failures": sorted(f"{c} on {o}" for o, c in unexplained),
                         "mutants": [{"name": v.mutant, "caught": v.caught, "by": sorted(f"{c} on {o}" for o, c in v.by)} for v in verdicts]})
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        write_text(args.json, json.dumps(results, indent=2) + "\n")
     return worst
 
 
 def drift_command(args: argparse.Namespace) -> int:
-    from ..spec.loader import specs_dir
+    from ..spec.loader import data_path, find_data_file
     from .drift import run_drift, update_baseline
     from .runner import ContractSetupError
 
-    baseline = args.baseline or specs_dir().parent / "contract_tests" / "baselines" / f"{args.provider}.json"
+    baseline = find_data_file(args.baseline) if args.baseline else data_path("contract_tests", "baselines", f"{args.provider}.json")
     if bool(args.base_url) == bool(args.cassette) or (args.record and not args.base_url):
         print("mockserver drift: give --base-url (to compare or --record) or --cassette DIR (offline), not both", file=sys.stderr)
         return 2
@@ -192,9 +213,9 @@ def drift_command(args: argparse.Namespace) -> int:
         return 2
     print(drift.markdown(), flush=True)
     if args.markdown:
-        args.markdown.write_text(drift.markdown())
+        write_text(args.markdown, drift.markdown())
     if args.json:
-        args.json.write_text(json.dumps(drift.as_dict(), indent=2) + "\n")
+        write_text(args.json, json.dumps(drift.as_dict(), indent=2) + "\n")
     if args.update_baseline:
         update_baseline(baseline, drift)
         print(f"baseline updated: {baseline}")
@@ -208,5 +229,5 @@ def specs_check_command(args: argparse.Namespace) -> int:
     report = check_specs(args.specs_dir, args.seed_fields)
     print(report.summary())
     if args.json:
-        args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+        write_text(args.json, json.dumps(report.as_dict(), indent=2) + "\n")
     return report.exit_code

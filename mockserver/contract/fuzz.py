@@ -198,10 +198,13 @@ def run(
     meter.on_exhausted.append(stream.stop)
     with _ACTIVE_LOCK:
         _ACTIVE[title] = _Run(profile, observer, headers, context or {}, explore)
+    interrupted = False
     try:
         for event in stream:
             if isinstance(event, events.ScenarioFinished):
                 _record(event, report, profile)
+            elif isinstance(event, events.Interrupted):
+                interrupted = True  # schemathesis caught the Ctrl-C and winds down; the run stops after it
             elif isinstance(event, events.NonFatalError):
                 if "budget" in event.info.message or meter.exhausted or "not sent:" in event.info.message:
                     continue
@@ -216,6 +219,8 @@ def run(
         with _ACTIVE_LOCK:
             _ACTIVE.pop(title, None)
         meter.on_exhausted.remove(stream.stop)
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 def _binary_parts(case: Any) -> set[str]:
@@ -254,6 +259,11 @@ def placeholders(text: str, profile: Profile) -> str:
 def _record(event: events.ScenarioFinished, report: Report, profile: Profile | None = None) -> None:
     recorder = event.recorder
     phase = event.phase.value
+    if report.progress is not None:
+        results = [c.status.value for checks in recorder.checks.values() for c in checks if c.name != "batch_semantics"]
+        report.tell(f"{phase:9s} {event.label or '(run)'}: " + (
+            f"{results.count('success')} checks passed" + (f", {results.count('failure')} failed" if "failure" in results else "")
+            if results else "no cases"))
     for case_id, checks in recorder.checks.items():
         node = recorder.cases.get(case_id)
         label = node.value.operation.label if node is not None else (event.label or "(run)")

@@ -12,6 +12,17 @@ from xml.etree import ElementTree as ET
 from .meter import Sanitizer
 
 RUN = "(run)"  # the pseudo-operation for findings that belong to no single operation
+# a fake started without --api-key accepts every non-empty key, so the kit's wrong-key checks fail against it
+AUTH_HINT = ("the target accepted a missing or wrong key (ignored_auth): if it is a mockserver fake, start it with "
+             "`mockserver serve --api-key KEY` and run the kit with the same --api-key (without --api-key the fake "
+             "accepts any non-empty key)")
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a report file, creating its folder on demand (``--junit reports/contract.xml``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
 
 
 @dataclass
@@ -66,6 +77,9 @@ class Report:
     baseline: set[tuple[str, str]] = field(default_factory=set)
     # while the kit handles one of its own answers: the steps that led to it (attached to findings made then)
     steps: Callable[[], list[dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
+    interrupted: bool = False  # stopped by Ctrl-C: what ran is reported, the rest did not run
+    # called with one line per finished operation and phase while the run goes on (the CLI prints them)
+    progress: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
     # -- recording -------------------------------------------------------------------------------
 
@@ -81,6 +95,8 @@ class Report:
     def fail(self, finding: Finding) -> None:
         if not finding.steps and self.steps is not None:
             finding.steps = self.steps()
+        if finding.check == "ignored_auth" and self.mode != "fake":
+            self.note(AUTH_HINT)
         outcome = self.outcome(finding.operation, finding.check)
         for existing in outcome.findings:
             if existing.key == finding.key:
@@ -95,6 +111,11 @@ class Report:
     def note(self, message: str) -> None:
         if message not in self.notes:
             self.notes.append(message)
+
+    def tell(self, message: str) -> None:
+        """A progress line, for whoever watches the run."""
+        if self.progress is not None:
+            self.progress(self.sanitize(f"{self.provider}: {message}"))
 
     # -- verdict ---------------------------------------------------------------------------------
 
@@ -128,6 +149,8 @@ class Report:
         ]
         if self.stopped_by_budget:
             lines.append("stopped early: the request budget was spent (later phases are incomplete)")
+        if self.interrupted:
+            lines.append("interrupted (Ctrl-C): the results below are what ran before it")
         by_operation: dict[str, list[Outcome]] = {}
         for o in self._sorted():
             by_operation.setdefault(o.operation, []).append(o)
@@ -169,7 +192,7 @@ class Report:
             lines.append(f"ERROR: {s(error)}")
         failing = len(self.failures)
         checks = len(self.outcomes)
-        verdict = "PASSED" if self.ok else "FAILED"
+        verdict = "INTERRUPTED" if self.interrupted else ("PASSED" if self.ok else "FAILED")
         lines.append(
             f"\n{verdict}: {checks - failing} of {checks} operation checks passed"
             + (f", {failing} failed" if failing else "")
@@ -189,6 +212,7 @@ class Report:
             "requests_by_method": self.requests_by_method,
             "waited_seconds": round(self.waited_seconds, 3),
             "stopped_by_budget": self.stopped_by_budget,
+            "interrupted": self.interrupted,
             "elapsed_seconds": round(self.elapsed, 3),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "results": [
@@ -215,7 +239,7 @@ class Report:
         return self.sanitize(data)  # type: ignore[no-any-return]
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+        write_text(path, json.dumps(self.as_dict(), indent=2) + "\n")
 
     def junit(self) -> ET.Element:
         s = self.sanitize
@@ -250,7 +274,7 @@ def write_junit(reports: list[Report], path: str | Path) -> None:
     for report in reports:
         root.append(report.junit())
     ET.indent(root)
-    Path(path).write_text(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
+    write_text(path, ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
 
 
 def load_baseline(path: str | Path, provider: str | None = None) -> set[tuple[str, str]]:
@@ -264,3 +288,18 @@ def load_baseline(path: str | Path, provider: str | None = None) -> set[tuple[st
     else:
         entries = data.get("accepted", [])
     return {(item["operation"], item["check"]) for item in entries or []}
+
+
+def grand_total(reports: list[Report]) -> str:
+    """One line over several providers' runs (``--provider all``)."""
+    checks = sum(len(r.outcomes) for r in reports)
+    failing = sum(len(r.failures) for r in reports)
+    errors = sum(len(r.errors) for r in reports)
+    verdict = "INTERRUPTED" if any(r.interrupted for r in reports) else ("PASSED" if all(r.ok for r in reports) else "FAILED")
+    bad = [r.provider for r in reports if not r.ok]
+    return (
+        f"TOTAL {verdict}: {len(reports)} provider(s), {checks - failing} of {checks} operation checks passed"
+        + (f", {failing} failed" if failing else "") + (f", {errors} error(s)" if errors else "")
+        + f"; {sum(r.requests_sent for r in reports)} requests in {sum(r.elapsed for r in reports):.1f}s"
+        + (f" (failing: {', '.join(bad)})" if bad else "")
+    )

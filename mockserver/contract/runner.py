@@ -38,6 +38,14 @@ class ContractSetupError(Exception):
     """The run cannot start (no key, provider not served, ...); the message says what to do."""
 
 
+class ContractInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: raised after the clean-up, with the report of what ran (``report.interrupted``)."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"contract run for {report.provider} interrupted")
+        self.report = report
+
+
 @dataclass(frozen=True)
 class Options:
     max_examples: int = 10
@@ -104,10 +112,12 @@ def run_contract(
     options: Options | None = None,
     environ: dict[str, str] | None = None,
     spec_path: Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Run the suite. Without ``base_url`` against a fake started here (writes allowed); otherwise against the URL
     (the base URL the provider's SDK takes), read-only unless ``allow_writes``. The key comes from ``api_key`` or
-    the provider's environment variable."""
+    the provider's environment variable. ``progress`` gets a line per finished operation and phase. Ctrl-C
+    stops the run, cleans up and raises ContractInterrupted with the report of what ran."""
     profile = get_profile(provider)
     options = options or Options()
     env = dict(os.environ if environ is None else environ)
@@ -116,12 +126,13 @@ def run_contract(
         key = "sk-contract-" + secrets.token_hex(12)
         with fake_server(provider, key) as fake:
             options = replace(options, poll_timeout=options.poll_timeout or 10.0, poll_interval=options.poll_interval or 0.05)
-            return _run(profile, spec, fake.url, key, "fake", True, budget, options, env, fake=True, tick=fake.tick)
+            return _run(profile, spec, fake.url, key, "fake", True, budget, options, env, fake=True, tick=fake.tick, progress=progress)
     key = api_key or profile.key_from_env(env)
     if not key:
         raise ContractSetupError(f"no API key for {provider}: pass --api-key or set {' or '.join(profile.key_env)}")
     options = replace(options, poll_timeout=options.poll_timeout or 60.0, poll_interval=options.poll_interval or 2.0)
-    return _run(profile, spec, base_url, key, "writes" if allow_writes else "read-only", allow_writes, budget, options, env, fake=False)
+    return _run(profile, spec, base_url, key, "writes" if allow_writes else "read-only", allow_writes, budget, options, env, fake=False,
+                progress=progress)
 
 
 def permit(schema: Any, base_url: str, allowed: set[str]) -> Callable[[str, str], bool]:
@@ -157,10 +168,11 @@ def _replay(api: Api, options: Options) -> None:
 def _run(
     profile: Profile, spec: Path, base_url: str, key: str, mode: str, writes: bool, budget: int | None,
     options: Options, env: dict[str, str], fake: bool, tick: Callable[[], None] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     started = time.monotonic()
     report = Report(profile.name, base_url, mode, sanitize=Sanitizer(profile.secrets(key, env)), budget=budget,
-                    baseline=set(options.baseline))
+                    baseline=set(options.baseline), progress=progress)
     headers = profile.headers(key, env, fake=fake)
     fuzz_options = fuzz.FuzzOptions(
         max_examples=options.max_examples, seed=options.seed, phases=options.phases, stateful_steps=options.stateful_steps,
@@ -200,12 +212,16 @@ def _run(
                 api.phase = phase
                 api.begin(phase)
                 clock = time.monotonic()
+                report.tell(f"{phase} ...")
                 try:
                     step()
                 except BudgetExhausted:
                     break
                 except NotAllowed as exc:
                     report.note(f"{phase} skipped: {exc}")
+                except KeyboardInterrupt:
+                    report.interrupted = True
+                    break
                 except FlowError:
                     continue  # already reported; the other steps still run
                 except requests.RequestException as exc:
@@ -214,7 +230,11 @@ def _run(
                     report.timings[phase] = report.timings.get(phase, 0.0) + time.monotonic() - clock
         finally:
             api.phase = "cleanup"
-            api.run_cleanups()
+            try:
+                api.run_cleanups()
+            except KeyboardInterrupt:  # a second Ctrl-C: stop cleaning up, still report
+                report.interrupted = True
+                report.error("clean-up interrupted: resources created by the run may remain")
         report.requests_sent = meter.sent
         report.requests_by_method = dict(meter.by_method)
         report.waited_seconds = meter.waited
@@ -226,4 +246,6 @@ def _run(
             report.note(f"--operation: {sum(by_method.values())} request(s) for other operations were not sent ("
                         + ", ".join(f"{m} {n}" for m, n in sorted(by_method.items())) + "; schemathesis asks for them to make test data)")
     report.elapsed = time.monotonic() - started
+    if report.interrupted:
+        raise ContractInterrupted(report)
     return report

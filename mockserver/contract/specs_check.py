@@ -13,12 +13,12 @@ from jsonschema.exceptions import best_match
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from ..spec.loader import Spec, SpecError, specs_dir
+from ..spec.loader import Spec, SpecError, data_path, specs_dir
 from .drift import SpecShapes
 
 
 def default_seed_fields() -> Path:
-    return specs_dir().parent / "contract_tests" / "seed_fields.json"
+    return data_path("contract_tests", "seed_fields.json")
 
 
 @dataclass

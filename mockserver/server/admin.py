@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .. import __version__
 from ..config.baseline import operations_of
 from ..core.engine import Engine
 from ..core.errors import MockError
@@ -22,6 +23,7 @@ from ..config.documents import Document, DocumentError
 from ..config.faults import add_faults, check_operations, parse_faults
 from ..providers.base import Provider
 from ..config.scenarios import describe, parse_scenario_file
+from ..spec.loader import load_spec
 from .admin_webhooks import webhook_routes
 
 
@@ -266,7 +268,26 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
         ]
         return JSONResponse({"object": "list", "data": data})
 
+    async def health(request: Request) -> Response:
+        """For a container's HEALTHCHECK and load balancers: the server answers, with its version."""
+        return JSONResponse({"status": "ok", "version": __version__, "providers": list(providers)})
+
+    async def spec(request: Request) -> Response:
+        """The provider's vendored OpenAPI document, as the fake serves it: YAML as vendored, or ?format=json."""
+        name = request.path_params["provider"]
+        if name not in providers:
+            return _error(404, f"no provider {name!r} (providers: {', '.join(providers)})")
+        fmt = request.query_params.get("format", "yaml")
+        if fmt not in ("yaml", "json"):
+            return _error(400, f"format: expected yaml or json, got {fmt!r}")
+        document = load_spec(providers[name].spec_name)
+        if fmt == "json":
+            return JSONResponse(document.document)
+        return Response(document.path.read_bytes(), media_type="application/yaml")
+
     return [
+        Route("/health", health, methods=["GET"]),
+        Route("/specs/{provider}", spec, methods=["GET"]),
         Route("/clock", clock, methods=["GET"]),
         Route("/clock/advance", advance, methods=["POST"]),
         Route("/clock/speed", speed, methods=["POST"]),

@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 
 from .. import __version__
 from . import faults
+from .logs import ACCESS_SCOPE_KEY
 from ..core.engine import ContractViolation, Engine, JournalEntry, Violation
 from ..core.errors import MockError, ServerError
 from ..core.hostile import MAX_MESSAGE, safe_text
@@ -61,6 +62,9 @@ class ProviderApp:
         request = Request(scope, budget)
         path = scope["path"][len(scope.get("root_path", "")) :] if scope.get("root_path") else scope["path"]
         response, call, fault = await self._handle(request, path, budget)
+        access = scope.get(ACCESS_SCOPE_KEY)  # set by the access log (server/logs.py) when it is on
+        if access is not None:
+            access.update(provider=self.provider.name, operation=call.operation.operation_id if call else None)
         if response is None:  # a fault drops the connection: nothing is sent
             self._journal(request, path, call, 0, fault)
             await faults.drop_connection(receive)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib.resources
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,10 +21,44 @@ from referencing.jsonschema import DRAFT202012
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
+SPECS_ENV = "MOCKSERVER_SPECS_DIR"
+
+
+def data_path(*parts: str) -> Path:
+    """A data file or folder the package ships (``specs``, ``fixtures``, ``contract_tests/baselines``, ...).
+
+    An installed wheel carries them as ``mockserver/_data/`` (copied there at build time from the repository's
+    top-level folders, the one source of truth: see setup.py), found through ``importlib.resources``. A checkout
+    installed editable (``pip install -e .``) has no copy: there they are the checkout's own folders.
+    """
+    shipped = importlib.resources.files("mockserver") / "_data"
+    if shipped.is_dir():
+        if not isinstance(shipped, Path):
+            raise SpecError(f"mockserver's data files must be on the file system, not in {shipped!r}: install the wheel unzipped")
+        return shipped.joinpath(*parts)
+    checkout = Path(str(importlib.resources.files("mockserver"))).parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "specs").is_dir():
+        return checkout.joinpath(*parts)
+    raise SpecError("mockserver's data files (mockserver/_data) are missing from this installation: reinstall the package")
+
+
+def find_data_file(path: str | Path) -> Path:
+    """A file named on the command line: as given when it exists, else the one the package ships under that name
+    (``fixtures/seed_examples.yaml``, ``contract_tests/baselines/anyapi.json`` work from any folder)."""
+    given = Path(path)
+    if given.exists() or given.is_absolute():
+        return given
+    for candidate in (data_path(*given.parts), data_path("fixtures", *given.parts)):
+        if candidate.is_file():
+            return candidate
+    return given
+
+
 def specs_dir() -> Path:
-    """Where the vendored specs live: $MOCKSERVER_SPECS_DIR, else ``specs/`` beside the package."""
-    env = os.environ.get("MOCKSERVER_SPECS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "specs"
+    """Where the vendored specs are read from: ``$MOCKSERVER_SPECS_DIR`` (set by ``--specs-dir``), else the
+    specs the package ships."""
+    env = os.environ.get(SPECS_ENV)
+    return Path(env).expanduser() if env else data_path("specs")
 
 
 class SpecError(Exception):
