@@ -4,7 +4,6 @@ commands work (run outside Docker by the ``image_install`` fixture; the image it
 from __future__ import annotations
 
 import re
-import subprocess
 from typing import Any
 
 import httpx
