@@ -24,8 +24,9 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import uvicorn
@@ -261,7 +262,8 @@ def _with_key(run: Callable[..., dict[str, float]], url: str, seconds: float, ke
 
 def _rounds(rounds: int, seconds: float, fake: Callable[[], dict[str, float]], bare: Callable[[], dict[str, float]]) -> dict[str, float]:
     fakes, bares = [], []
-    fake(); bare()  # warm-up (short runs are not kept)
+    fake()  # warm-up (short runs are not kept)
+    bare()
     for _ in range(rounds):
         fakes.append(fake())
         bares.append(bare())

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from contract_tests.conftest import ALL_PROVIDERS, served
 from mockserver.contract.drift import run_drift
 from mockserver.contract.mutants import mutant_server
-
-from contract_tests.conftest import ALL_PROVIDERS, served
 
 
 @pytest.mark.parametrize("provider", ALL_PROVIDERS)

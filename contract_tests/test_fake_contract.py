@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from contract_tests.conftest import ALL_PROVIDERS, served, stale, unexplained
 from mockserver.contract.mutants import spec_operations
 from mockserver.contract.profiles import get_profile
 from mockserver.contract.runner import Options, run_contract
-
-from contract_tests.conftest import ALL_PROVIDERS, served, stale, unexplained
 
 # small and deterministic: the whole suite stays within a few seconds per provider
 CI_OPTIONS = Options(max_examples=10, seed=0)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from contract_tests.conftest import served, unexplained
 from mockserver.contract.mutants import CATALOGUE, Mutant, check_mutant
 from mockserver.contract.profiles import get_profile
-
-from contract_tests.conftest import served, unexplained
 
 PROVIDER = "anyapi"  # the full catalogue applies to it; see tests/contract for the other providers
 

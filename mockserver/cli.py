@@ -14,8 +14,9 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from . import __version__
 from .config.settings import load_settings, validate_settings
@@ -195,7 +196,7 @@ def _run_workers(args: argparse.Namespace, sock: socket.socket, options: dict[st
         Multiprocess(config, sockets=[sock]).run()
 
 
-def add_serve_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
+def add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve", help="serve every provider on one port",
         description="Every flag can also be set by an environment variable: MOCKSERVER_ and the flag's name in capitals "

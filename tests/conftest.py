@@ -12,8 +12,8 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
-from mockserver.server.app import create_app
 from mockserver.core.settings import Settings
+from mockserver.server.app import create_app
 from mockserver.server.live import LiveServer
 
 STRICT = Settings(response_validation="strict")

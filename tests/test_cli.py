@@ -29,7 +29,7 @@ def _serve(*args: str) -> Iterator[str]:
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {proc.stdout.read() if proc.stdout else ''}")
+                    raise RuntimeError(f"server did not start: {proc.stdout.read() if proc.stdout else ''}") from None
                 time.sleep(0.1)
         yield base
     finally:

@@ -107,7 +107,7 @@ def fake() -> Iterator[str]:
                 break
             except httpx.HTTPError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the fake did not start: {proc.stdout.read() if proc.stdout else ''}")
+                    raise RuntimeError(f"the fake did not start: {proc.stdout.read() if proc.stdout else ''}") from None
                 time.sleep(0.1)
         yield url
     finally:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..core.engine import Engine
+from ..core.settings import ConfigError
+from ..providers.base import Provider
+from .documents import load_document
 from .faults import Fault, add_faults, check_operations
 from .fixtures import Fixture, check_fixtures, load_fixture_file, seeder
-from .documents import load_document
-from ..providers.base import Provider
 from .scenarios import check_scenario_name, parse_scenario_file
 from .webhooks import EndpointSpec, check_endpoint, register
-from ..core.settings import ConfigError
 
 
 def operations_of(providers: dict[str, Provider]) -> dict[str, set[str]]:

@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..core.engine import Engine
-from .settings import PROVIDER_NAMES
 from .documents import Document, DocumentError, Key, integer, mapping, number, string
+from .settings import PROVIDER_NAMES
 
 STATUSES = (429, 500, 502, 503)
 FAULT_KEYS = (

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..core.engine import Engine
 from ..core.errors import MockError
-from .settings import PROVIDER_NAMES
 from .documents import Document, DocumentError, Key, load_document, mapping, string
+from .settings import PROVIDER_NAMES
 
 log = logging.getLogger("mockserver")
 

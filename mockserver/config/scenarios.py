@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.engine import Engine
-from .documents import Document, DocumentError, Key, load_document, mapping, number, integer, string
+from .documents import Document, DocumentError, Key, integer, load_document, mapping, number, string
 from .faults import Fault, parse_faults
 from .webhooks import EndpointSpec, parse_endpoints
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import requests
@@ -199,7 +200,7 @@ class Api:
             what, action = self.cleanups.pop()
             try:
                 action()
-            except Exception as exc:  # noqa: BLE001 - clean-up goes on; the failure is reported
+            except Exception as exc:
                 self.report.cleanup.append((what, False, f"{type(exc).__name__}: {exc}"))
             else:
                 self.report.cleanup.append((what, True, ""))

@@ -11,7 +11,7 @@ from .profiles import PROFILES
 from .report import write_text
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the kit's sub-commands (contract, drift, specs) to ``mockserver``."""
     providers = sorted(PROFILES)
 
@@ -86,8 +86,8 @@ def _progress(line: str) -> None:
 
 
 def contract_command(args: argparse.Namespace) -> int:
-    from .report import grand_total, load_baseline, write_junit
     from ..spec.loader import find_data_file
+    from .report import grand_total, load_baseline, write_junit
     from .runner import ContractInterrupted, ContractSetupError, Options, run_contract
 
     if args.mutants:

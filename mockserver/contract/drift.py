@@ -11,10 +11,11 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -482,7 +483,7 @@ def record_cassette(
             notes.append(f"sequence stopped early: {exc}")
     data = {
         "provider": provider, "writes": allow_writes, "requests_sent": report.requests_sent, "notes": notes,
-        "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "recorded": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "steps": [{"step": step, "operation_id": e.operation_id, "label": e.label, "status": e.status, "body": redact(e.body)}
                   for step, e in side.trace],
     }

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .report import Finding
 
@@ -180,7 +181,7 @@ class Ledger:
         for value in values if isinstance(values, list) else [values]:
             try:
                 model.model_validate(value)
-            except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError; the message is the finding
+            except Exception as exc:
                 first = str(exc).strip().splitlines()
                 problems.append(f"the answer does not parse as {dotted}: {' '.join(first[:3])[:300]}")
                 break

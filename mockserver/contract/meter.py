@@ -10,8 +10,9 @@ from __future__ import annotations
 import email.utils
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests

@@ -14,9 +14,10 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
@@ -351,7 +352,7 @@ def _later(value: Any, seconds: int) -> Any:
     moment = as_time(value)
     if moment is None:
         return value
-    return datetime.datetime.fromtimestamp(moment + seconds, datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.datetime.fromtimestamp(moment + seconds, datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _required(profile: Profile, field_name: str) -> bool:
@@ -478,8 +479,8 @@ MUTANT_CLOCK_SPEED = 10.0
 @contextmanager
 def mutant_server(provider: str, key: str, mutant: Mutant | None, clock_speed: float = MUTANT_CLOCK_SPEED) -> Iterator[str]:
     """The fake (accepting only ``key``), wrapped in ``mutant``'s fault; yields the provider's base URL."""
-    from ..server.app import create_app
     from ..core.settings import Settings
+    from ..server.app import create_app
     from .runner import quiet_fake
 
     profile = get_profile(provider)

@@ -160,7 +160,7 @@ def script(profile: Profile, base_url: str, steps: list[dict[str, Any]], title: 
     ]
     previous_at = None
     rendered: list[tuple[str, list[str], float]] = []
-    for number, data in enumerate(steps, 1):
+    for _number, data in enumerate(steps, 1):
         path = data["path"]
         for key, value in data.get("path_params", {}).items():
             path = path.replace("{" + key + "}", "{" + (names[value] if value in names else repr(value)[1:-1]) + "}" if value in names else str(value))

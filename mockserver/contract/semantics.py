@@ -16,8 +16,9 @@ and remembers the last snapshot of each resource, so the checks hold over time, 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .profiles import Created, Pagination, Profile, Resource, View, as_time, dig
 from .report import Finding, Report

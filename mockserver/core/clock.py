@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Callable, Protocol
-
+from collections.abc import Callable
+from typing import Protocol
 
 # the simulated clock stays before this moment (2999-12-31): timestamps must remain printable as dates
 HORIZON = 32_503_593_600.0

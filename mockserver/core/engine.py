@@ -7,9 +7,11 @@ registries' methods or the engine's verbs (``reset``, ``snapshot``, ``restore``,
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .clock import SimulatedClock
 from .ids import IdFactory
@@ -53,7 +55,7 @@ class Engine:
         self._lock = threading.Lock()
         self._seed_lock = threading.RLock()
         self._factories = dict(backend_factories)
-        factories = {name: (lambda make=make: make(self)) for name, make in backend_factories.items()}
+        factories: dict[str, Callable[[], Any]] = {name: functools.partial(make, self) for name, make in backend_factories.items()}
         # durable state (core/state/): the clock, ids, scenarios and faults are stored beside the backends
         parts = durable_parts(self._clock, self._ids, self._scenarios, self._faults) if state is not None else ()
         self._store: Store[Any] = Store(factories, shared=(self, self._clock, self._ids), state=state, parts=parts)

@@ -63,8 +63,8 @@ class IdFactory:
         with self._lock:
             if seed is not None:
                 self.seed = seed
-            self._streams: dict[str, random.Random] = {}
-            self._counters: dict[str, int] = {}
+            self._streams = {}
+            self._counters = {}
             self._salts: dict[str, tuple[int, int]] = {}
             self._counted: dict[str, int] = {}
             self.draws += 1

@@ -7,8 +7,9 @@ timestamps are the same whenever the object is looked at.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 
 class Stateful(Protocol):

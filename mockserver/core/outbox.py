@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 
 def default_retryable(status: int | None) -> bool:
@@ -199,7 +200,7 @@ class Outbox:
         with self._lock:
             if event.target is not None:
                 wanted = event.target.events
-                routes = [] if wanted is not None and event.type not in wanted else [(event.target.url, event.target.secret, None)]
+                routes: list[tuple[str, str | None, str | None]] = [] if wanted is not None and event.type not in wanted else [(event.target.url, event.target.secret, None)]
             else:
                 routes = [
                     (e.url, e.secret, e.id)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import copy
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import InvalidRequest
 
@@ -207,7 +207,7 @@ class FaultRules(Generic[R]):
         with self._lock:
             taken = [int(r.id.split("_")[-1]) for r in self._rules if r.id.split("_")[-1].isdigit()]
             start = max(taken, default=0)
-            added = [replace(r.fresh(), id=f"fault_{start + i}") for i, r in enumerate(rules, start=1)]  # type: ignore[type-var]
+            added = [replace(r.fresh(), id=f"fault_{start + i}") for i, r in enumerate(rules, start=1)]
             self._rules.extend(added)
         return added
 

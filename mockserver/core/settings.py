@@ -7,6 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+
 @dataclass(frozen=True)
 class Durations:
     """Seconds a simulated job spends in each phase (on the simulated clock)."""

@@ -8,8 +8,9 @@ import json
 import math
 import sys
 import threading
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import orjson

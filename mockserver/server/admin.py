@@ -15,17 +15,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..config.baseline import operations_of
+from ..config.documents import Document, DocumentError
+from ..config.faults import add_faults, check_operations, parse_faults
+from ..config.scenarios import describe, parse_scenario_file
 from ..core.engine import Engine
 from ..core.errors import MockError
 from ..core.hostile import json_problem, safe_text
-from .limits import BodyBudget
-from ..config.documents import Document, DocumentError
-from ..config.faults import add_faults, check_operations, parse_faults
 from ..providers.base import Provider
-from ..config.scenarios import describe, parse_scenario_file
 from ..spec.loader import load_spec
 from .admin_webhooks import webhook_routes
-
+from .limits import BodyBudget
 
 _SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _IMPORTED = "imported"
@@ -315,7 +314,9 @@ def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
 
 # --- who may use it (issue 12) --------------------------------------------------------------------
 
-OPEN_PATHS = frozenset({"/health"})  # relative to the /_mock mount: health stays open for probes
+# relative to the /_mock mount: health stays open for probes, and the dashboard's page and assets (they carry no
+# data; a browser opening the page sends no header: the page asks for the token and sends it with every call)
+OPEN_PATHS = frozenset({"/health", "/ui", "/ui/", "/ui/static/app.js", "/ui/static/style.css"})
 
 
 class AdminGuard:

@@ -10,17 +10,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .admin import AdminGuard, admin_routes
-from ..core.engine import Engine
 from ..config.settings import validate_settings
+from ..core.engine import Engine
 from ..core.settings import Settings
-from .pipeline import ProviderApp
-from .transactions import Atomic
-from .streams import stream_routes
-from .webhooks import Dispatcher, WebhookDispatch
 from ..providers.base import Provider
 from ..providers.registry import PROVIDERS
 from ..spec.loader import load_spec
+from .admin import AdminGuard, admin_routes
+from .pipeline import ProviderApp
+from .streams import stream_routes
+from .transactions import Atomic
+from .webhooks import Dispatcher, WebhookDispatch
 
 log = logging.getLogger("mockserver")
 

@@ -16,8 +16,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..core.engine import Engine
-from .dashboard_state import NotFoundInView, ReadModel, to_json
 from ..providers.base import Provider
+from .dashboard_state import NotFoundInView, ReadModel, to_json
 
 STATIC = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 

@@ -47,7 +47,7 @@ class BodyBudget:
         else:
             try:
                 message = await asyncio.wait_for(self._receive(), self.idle_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise RequestTimeout(
                     f"The client sent no part of the request body for {self.idle_timeout:g} seconds; the request was abandoned.",
                     code="request_timeout",

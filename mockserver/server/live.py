@@ -9,9 +9,9 @@ from typing import Any
 
 import uvicorn
 
-from .app import create_app
 from ..core.engine import Engine
 from ..core.settings import Settings
+from .app import create_app
 from .serving import uvicorn_config
 
 
@@ -38,7 +38,7 @@ class LiveServer:
 
     def base_url(self, provider: str) -> str:
         """The URL an SDK takes as ``base_url`` for ``provider``."""
-        return self.url + self.app.state.providers[provider].prefix
+        return self.url + str(self.app.state.providers[provider].prefix)
 
     def start(self, timeout: float = 10.0) -> LiveServer:
         self._thread = threading.Thread(target=self._server.run, name=f"mockserver:{self.port}", daemon=True)

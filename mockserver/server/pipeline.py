@@ -10,18 +10,18 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .. import __version__
-from . import faults
-from .logs import ACCESS_SCOPE_KEY
+from ..config.faults import Fault
 from ..core.engine import ContractViolation, Engine, JournalEntry, Violation
 from ..core.errors import MockError, ServerError
 from ..core.hostile import MAX_MESSAGE, safe_text
 from ..core.quota import check_quota
-from .limits import MULTIPART_OVERHEAD, BodyBudget
-from ..config.faults import Fault
 from ..providers.base import Call, Provider
 from ..spec.loader import Operation, Spec
 from ..spec.routing import OperationRouter
 from ..spec.validation import NO_DATA, compile_operation, parse_request, response_problems
+from . import faults
+from .limits import MULTIPART_OVERHEAD, BodyBudget
+from .logs import ACCESS_SCOPE_KEY
 
 # the fake's own guards (body too large, too slow, storage full): deliberate answers, not checked against the spec
 UNCHECKED_STATUSES = frozenset({408, 413})

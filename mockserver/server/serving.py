@@ -76,13 +76,15 @@ class HeaderTimeoutH11Protocol(H11Protocol):
 
 try:  # uvicorn[standard]: the httptools parser, the fast one
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    HAS_HTTPTOOLS = True
 except ImportError:  # pragma: no cover - uvicorn without its [standard] extra
-    HttpToolsProtocol = None
+    HAS_HTTPTOOLS = False
 
 
-if HttpToolsProtocol is not None:
+if HAS_HTTPTOOLS:
 
-    class HeaderTimeoutHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc, valid-type]
+    class HeaderTimeoutHttpToolsProtocol(HttpToolsProtocol):
         """uvicorn's httptools protocol plus the same header read timeout (see HeaderTimeoutH11Protocol)."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -125,7 +127,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     t = settings.timeouts
     os.environ[HEADER_TIMEOUT_ENV] = repr(t.header_read)
     return {
-        "http": HeaderTimeoutHttpToolsProtocol if HttpToolsProtocol is not None else HeaderTimeoutH11Protocol,
+        "http": HeaderTimeoutHttpToolsProtocol if HAS_HTTPTOOLS else HeaderTimeoutH11Protocol,
         "timeout_keep_alive": t.keep_alive,  # uvicorn takes seconds; a float works
         "timeout_graceful_shutdown": t.graceful_shutdown,
         "limit_concurrency": t.max_connections,

@@ -89,7 +89,7 @@ class Dispatcher:
                     soonest = None
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self._real_wait(soonest))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     def _real_wait(self, soonest: float | None) -> float:
@@ -140,8 +140,8 @@ class Dispatcher:
         number = sum(1 for a in delivery.attempts if not a.duplicate) + 1
         host = httpx.URL(delivery.url).host
         if not outbox.allows(host):
-            error = f"not sent: {host} is not an allowed host (allowed: {', '.join(outbox.allowed_hosts)}; POST /_mock/webhooks/hosts to allow more)"
-            outbox.settle(delivery, Attempt(number, due_at, self.engine.now(), time.time(), error=error, manual=manual, refused=True), policy)
+            refusal = f"not sent: {host} is not an allowed host (allowed: {', '.join(outbox.allowed_hosts)}; POST /_mock/webhooks/hosts to allow more)"
+            outbox.settle(delivery, Attempt(number, due_at, self.engine.now(), time.time(), error=refusal, manual=manual, refused=True), policy)
             return
         copies = 1 + (0 if manual else int(outbox.take_duplicate()))
         for copy in range(copies):
@@ -176,7 +176,7 @@ class Subscription:
     async def wait(self, timeout: float) -> None:
         try:
             await asyncio.wait_for(self._event.wait(), timeout=max(0.0, timeout))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         self._event.clear()
 

@@ -96,7 +96,7 @@ def _short_message(error: ValidationError) -> str:
     if len(message) > 200:
         shown = repr(error.instance)
         message = message.replace(shown, excerpt(error.instance)) if shown in message else message[:200] + "..."
-    return message
+    return str(message)
 
 
 def refuse_unstorable(value: Any, max_depth: int, where: str = "") -> None:

@@ -3,21 +3,21 @@ per-test settings of the ``mockserver`` marker, applied before the test and undo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..config.baseline import operations_of
-from ..core.engine import Engine, JournalEntry
 from ..config.documents import Document, integer, mapping, number
 from ..config.faults import Fault, add_faults, check_operations, parse_faults
 from ..config.fixtures import Fixture, check_fixtures, load_fixture_file, parse_fixture, seeder
-from ..providers.base import Provider
 from ..config.scenarios import check_scenario_name, parse_scenario
 from ..config.webhooks import EndpointSpec, check_endpoint, parse_endpoints, register
+from ..core.engine import Engine, JournalEntry
 from ..core.settings import ConfigError
+from ..providers.base import Provider
 from .webhooks import WebhookControl
 
 MARKER_KEYS = ("scenario", "seed", "clock_speed", "faults", "fixtures", "scenarios", "webhooks")

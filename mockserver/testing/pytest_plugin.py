@@ -10,7 +10,6 @@ one test's settings, undone after it. The logic lives in ``mockserver.testing.ha
 from __future__ import annotations
 
 import os
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,8 +96,8 @@ def mockserver_baseline(pytestconfig: pytest.Config) -> Any:
 @pytest.fixture(scope="session")
 def mockserver_live(mockserver_settings: Any, mockserver_baseline: Any) -> Iterator[Any]:
     """The session's live server (a Harness); tests take ``mock_server``, which resets it first."""
-    from .harness import Harness
     from ..server.live import LiveServer
+    from .harness import Harness
 
     server = LiveServer(mockserver_settings)
     _install(mockserver_baseline, server.engine, server.app.state.providers)

@@ -15,8 +15,8 @@ from openai import OpenAI
 from mockserver import cli
 from mockserver.config.baseline import Baseline
 from mockserver.config.documents import DocumentError
-from mockserver.testing.harness import Harness
 from mockserver.config.scenarios import builtin_names, load_scenario_file
+from mockserver.testing.harness import Harness
 from tests.conftest import jsonl
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

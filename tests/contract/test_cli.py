@@ -10,7 +10,6 @@ from mockserver.cli import main
 from mockserver.contract import mutants
 from mockserver.contract.runner import Options
 from mockserver.server.live import LiveServer
-
 from tests.contract.conftest import KEY
 
 

@@ -66,7 +66,7 @@ def test_undeclared_fields_are_warnings_only() -> None:
     assert {d.kind for d in drift.differences} == {"undeclared_field"} and KEY not in drift.markdown() + json.dumps(drift.as_dict())
 
 
-def test_record_a_cassette_then_compare_offline(tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+def test_record_a_cassette_then_compare_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from mockserver.cli import main
     from mockserver.core.settings import Settings
     from mockserver.server.live import LiveServer

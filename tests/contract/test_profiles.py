@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from mockserver.config.settings import PROVIDER_NAMES
 from mockserver.contract.profiles import PROFILES, as_time, dig, get_profile
 from mockserver.contract.profiles._openai import LIFECYCLE, LIFECYCLE_CANCEL_NOW, request_counts
 from mockserver.contract.profiles.formant import metrics_add_up
 from mockserver.contract.profiles.retell import batch_counts
-from mockserver.config.settings import PROVIDER_NAMES
 from mockserver.spec.loader import specs_dir
 
 

@@ -1,18 +1,16 @@
 from __future__ import annotations
 
 import json
-
-import pytest
-
 from collections.abc import Iterator
 from typing import Any
 
-from mockserver.server.app import create_app
+import pytest
+
 from mockserver.contract.mutants import CATALOGUE, check_mutant, serve
 from mockserver.contract.runner import ContractSetupError, Options, run_contract
 from mockserver.core.settings import Settings
+from mockserver.server.app import create_app
 from mockserver.server.live import LiveServer
-
 from tests.contract.conftest import KEY
 
 QUICK = Options(max_examples=3, phases=("coverage", "fuzzing"), poll_interval=0.05, poll_timeout=3)

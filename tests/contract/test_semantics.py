@@ -8,7 +8,6 @@ from mockserver.contract.report import Report
 from mockserver.contract.runner import Options, run_contract
 from mockserver.contract.semantics import Observer
 from mockserver.server.live import LiveServer
-
 from tests.contract.conftest import KEY
 
 GET = "GET /batches/{batch_id}"

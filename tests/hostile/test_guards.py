@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from mockserver.cli import _settings, build_parser
 from mockserver.config.settings import load_settings
 from mockserver.core.settings import ConfigError, Limits, Settings, Timeouts
+from mockserver.server.admin import OPEN_PATHS
 from mockserver.server.app import create_app
 from mockserver.server.serving import exposure_warning, is_loopback
 from tests.conftest import jsonl
@@ -52,6 +53,9 @@ def test_with_an_admin_token_no_admin_endpoint_answers_without_it() -> None:
     routes = _admin_routes(c.app)
     assert len(routes) >= 15
     for method, path in routes:
+        if path.removeprefix("/_mock") in OPEN_PATHS:
+            assert c.request(method, path).status_code != 401, (method, path)  # health, and the dashboard's page: no data
+            continue
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}, {"Authorization": "Basic s3cret"}):
             response = c.request(method, path, headers=headers)
             assert response.status_code == 401, (method, path, headers)
@@ -114,7 +118,7 @@ def test_a_jsonl_line_with_a_lone_surrogate_fails_validation_and_the_key_keeps_w
 def test_phaseo_metadata_with_a_lone_surrogate_is_a_400_naming_the_field_and_nothing_is_stored() -> None:
     c = client()
     file = c.post("/phaseo/v1/files", headers=BEARER, data={"purpose": "batch"}, files={"file": ("in.jsonl", jsonl(1))}).json()
-    body = '{"input_file_id": "%s", "endpoint": "/v1/chat/completions", "completion_window": "24h", "metadata": {"tag": "\\ud800"}}' % file["id"]
+    body = '{"input_file_id": "' + file["id"] + '", "endpoint": "/v1/chat/completions", "completion_window": "24h", "metadata": {"tag": "\\ud800"}}'
     response = c.post("/phaseo/v1/batches", headers={**BEARER, "Content-Type": "application/json"}, content=body.encode())
     assert response.status_code == 400
     assert "metadata.tag" in response.json()["description"]
@@ -192,7 +196,12 @@ def test_retell_runs_share_one_snapshot_per_definition() -> None:
 # -- the body read timeout ------------------------------------------------------------------------------
 
 
-def test_a_stalled_body_gets_a_408_in_the_envelope() -> None:
+def test_a_stalled_body_gets_a_408_in_the_envelope(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the app is driven by asyncio.run here, not by a server: without the webhook dispatcher, whose task would
+    # keep asyncio.run's shutdown waiting (a known limit of driving the app this way; a live server stops it)
+    from mockserver.server import webhooks
+
+    monkeypatch.setattr(webhooks.Dispatcher, "ensure_started", lambda self: None)
     app = create_app(Settings(timeouts=Timeouts(body_read=0.2)))
     sent: list[dict[str, Any]] = []
     first = True

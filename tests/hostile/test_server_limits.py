@@ -10,7 +10,8 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tests.conftest import jsonl
 from tests.hostile.serverproc import ServerProcess, serve

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver.server.app import create_app
 from mockserver.core.settings import Settings
+from mockserver.server.app import create_app
 from tests.conftest import jsonl
 
 AUTH = {

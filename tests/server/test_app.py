@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver.server.app import create_app
-from mockserver.server.pipeline import StartupError
 from mockserver.providers import anyapi
 from mockserver.providers.base import Provider
+from mockserver.server.app import create_app
+from mockserver.server.pipeline import StartupError
 
 
 def test_startup_fails_loudly_when_an_operation_has_no_handler() -> None:

@@ -16,11 +16,10 @@ from openai import OpenAI
 
 from mockserver.config.documents import Document, DocumentError
 from mockserver.config.faults import Fault, parse_faults
+from mockserver.config.scenarios import load_scenario_file
 from mockserver.providers.formant import retry_headers
 from mockserver.server.faults import ConnectionDropped
 from mockserver.testing.harness import Harness
-from mockserver.config.scenarios import load_scenario_file
-
 from tests.conftest import jsonl
 
 BEARER = {"Authorization": "Bearer k"}

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 from openai import OpenAI
 
@@ -29,7 +30,7 @@ def test_a_batch_completes_when_the_clock_moves_and_the_journal_shows_the_calls(
         assert [e.operation for e in fake.requests(provider="anyapi")] == ["createFile", "createBatch", "retrieveBatch", "retrieveBatch"]
         fake.reset()
         assert fake.requests() == []
-        with pytest.raises(Exception):
+        with pytest.raises(openai.NotFoundError):
             client.batches.retrieve(batch.id)
         url = fake.url
     with pytest.raises(httpx.TransportError):  # stopped at the end of the block

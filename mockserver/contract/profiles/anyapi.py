@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from . import Profile, bearer
 from ..invariants import openai_results
-from ._openai import OPENAI_EXTRAS, BATCH_PAGES, CANCEL_REFUSALS, LIFECYCLE_CANCEL_NOW, batch_resource, cancel_batch, create_batch, file_resource
+from . import Profile, bearer
+from ._openai import (
+    BATCH_PAGES,
+    CANCEL_REFUSALS,
+    LIFECYCLE_CANCEL_NOW,
+    OPENAI_EXTRAS,
+    batch_resource,
+    cancel_batch,
+    create_batch,
+    file_resource,
+)
 
 PROFILE = Profile(
     name="anyapi",

@@ -6,7 +6,18 @@ import dataclasses
 
 from ..invariants import openai_results
 from . import Lifecycle, Profile, bearer
-from ._openai import OPENAI_EXTRAS, SDK_MODELS, BATCH_PAGES, CANCEL_REFUSALS, FILE_PAGES, STATE_TIMESTAMPS, batch_resource, cancel_batch, create_batch, file_resource
+from ._openai import (
+    BATCH_PAGES,
+    CANCEL_REFUSALS,
+    FILE_PAGES,
+    OPENAI_EXTRAS,
+    SDK_MODELS,
+    STATE_TIMESTAMPS,
+    batch_resource,
+    cancel_batch,
+    create_batch,
+    file_resource,
+)
 
 # Phaseo's documented status words (seed 004: queued, processing, completed, failed, cancelled, expired; cancelling
 # is the upstream's word); the fake sends these by default (settings.phaseo_status "documented")

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from . import Profile
 from ..invariants import openai_results
-from ._openai import OPENAI_EXTRAS, BATCH_PAGES, CANCEL_REFUSALS, FILE_PAGES, LIFECYCLE, batch_resource, cancel_batch, create_batch, file_resource
+from . import Profile
+from ._openai import (
+    BATCH_PAGES,
+    CANCEL_REFUSALS,
+    FILE_PAGES,
+    LIFECYCLE,
+    OPENAI_EXTRAS,
+    batch_resource,
+    cancel_batch,
+    create_batch,
+    file_resource,
+)
 
 
 def auth(key: str) -> dict[str, str]:

@@ -7,7 +7,8 @@ and -> completed when its last call ends (``failed`` exists for fixtures only).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ...core.lifecycle import Lifecycle, Timed
 

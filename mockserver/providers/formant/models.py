@@ -18,11 +18,11 @@ from typing import Any
 
 from ...core.engine import Engine
 from ...core.errors import InvalidRequest, NotFound
-from .csvfile import Recipient
-from .lifecycle import BATCH_CALL_LIFECYCLE, CALL_LIFECYCLE, FINAL_STATES, RETRYABLE
 from ...core.lifecycle import record
 from ...core.outcomes import fraction, share
 from ...core.timefmt import parse_iso
+from .csvfile import Recipient
+from .lifecycle import BATCH_CALL_LIFECYCLE, CALL_LIFECYCLE, FINAL_STATES, RETRYABLE
 from .scenarios import BUILTIN, Plan, plan_for
 
 # Calls of one batch on the line at once. FormantAI documents a concurrent-call limit

@@ -10,13 +10,13 @@ uses the default for it (``Durations`` on the settings for the durations).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ...core.errors import InvalidRequest
-from ...core.registries import resolve_scenario
 from ...core.outcomes import normalise_mix, pick, seconds
+from ...core.registries import resolve_scenario
 
 OUTCOMES = ("success", "not_success", "failed", "busy", "no_answer", "unreachable", "socket_failure")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-from typing import Iterable
+from collections.abc import Iterable
 
 from ...core.outbox import Delivery, Event, Outbox, Projections, RetryPolicy, event_id
 from ..openai_family.webhooks import dumps
@@ -36,7 +36,7 @@ FAILURE_REASONS = {
 
 
 def iso(at: float | None) -> str | None:
-    return None if at is None else datetime.datetime.fromtimestamp(at, datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None if at is None else datetime.datetime.fromtimestamp(at, datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def signature(secret: str, body: bytes) -> str:

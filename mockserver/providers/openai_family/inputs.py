@@ -8,12 +8,13 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ...core.hostile import excerpt, json_problem
+
 # orjson reads integers beyond 64 bits as floats where the standard library keeps them exact: a file with a
 # run of 19 digits anywhere is read by the standard library (digits mapped to "0", then one substring search)
 _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
 _LONG_RUN = b"0" * 19
 
-from ...core.hostile import excerpt, json_problem
 
 MAX_LINE_DEPTH = 64  # nesting a line may have (the fake walks and echoes each line's body)
 

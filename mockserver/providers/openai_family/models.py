@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import bisect
 import json
-from hashlib import sha256
 import math
 import random
 import string
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any
 
 import orjson
@@ -22,9 +22,9 @@ import orjson
 from ...core.engine import Engine
 from ...core.errors import InvalidRequest, NotFound
 from ...core.lifecycle import IllegalTransition, record
+from ...core.outcomes import digest
 from .inputs import InputLine, LineError, validate_input
 from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
-from ...core.outcomes import digest
 from .results import body_builder, failure_body, line_usage
 
 BATCH_FILE_TTL = 30 * 86_400  # files with purpose=batch expire after 30 days

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ...core.outcomes import digest
 from .inputs import InputLine
@@ -86,7 +87,7 @@ def _embedding(line: InputLine, key: str, dimensions: int) -> dict[str, Any]:
     inputs = raw if isinstance(raw, list) else [raw]
     dims = line.body.get("dimensions") if isinstance(line.body.get("dimensions"), int) and line.body["dimensions"] > 0 else dimensions
     data = []
-    for i, item in enumerate(inputs):
+    for i, _item in enumerate(inputs):
         seed = digest(key, i)
         vector = [round((int(digest(seed, d)[:8], 16) / 0xFFFFFFFF) * 2 - 1, 6) for d in range(dims)]
         norm = math.sqrt(sum(v * v for v in vector)) or 1.0

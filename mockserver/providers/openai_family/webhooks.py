@@ -14,7 +14,8 @@ import hashlib
 import hmac
 import json
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ...core.lifecycle import record
 from ...core.outbox import Delivery, Event, Outbox, Projections, RetryPolicy, event_id

@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ...core.outbox import Delivery, Event, Outbox, Projections, RetryPolicy, Target, event_id
 from ..openai_family.models import Batch, OpenAIBatchBackend
@@ -33,7 +34,7 @@ PHASEO_SCHEDULE = RetryPolicy(
 
 
 def iso(at: float | None) -> str | None:
-    return None if at is None else datetime.datetime.fromtimestamp(at, datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    return None if at is None else datetime.datetime.fromtimestamp(at, datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

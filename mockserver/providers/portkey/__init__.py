@@ -14,8 +14,8 @@ from ..openai_family import view
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.errors import OPENAI_TYPES, respond
 from ..openai_family.handlers import build_handlers, built
-from ..openai_family.webhooks import StandardWebhooks
 from ..openai_family.models import OpenAIBatchBackend
+from ..openai_family.webhooks import StandardWebhooks
 
 SDK_PLACEHOLDER = "OPENAI_API_KEY"  # portkey-ai global_constants.OPEN_AI_API_KEY
 ROUTING_HEADERS = ("x-portkey-virtual-key", "x-portkey-provider", "x-portkey-config")

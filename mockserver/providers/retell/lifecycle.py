@@ -7,7 +7,8 @@ loaded from fixtures have no moments (None) and so never move.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ...core.lifecycle import Lifecycle, Timed
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ...core.engine import Engine
 from ...core.errors import NotFound, Unprocessable
-from .lifecycle import BATCH_TEST_LIFECYCLE, RUN_LIFECYCLE, RUN_RESULTS
 from ...core.lifecycle import record
 from ...core.outcomes import fraction, share
 from .batch_calls import BatchCall, BatchCalls, PhoneCall
+from .lifecycle import BATCH_TEST_LIFECYCLE, RUN_LIFECYCLE, RUN_RESULTS
 from .scenarios import DEFAULT_MIX, OUTCOMES, CallPlan, Plan, call_plan_for
 
 # How many runs of one batch are simulated at once. Retell documents no number for test runs (its

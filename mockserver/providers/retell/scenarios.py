@@ -12,13 +12,13 @@ default 20, from which a batch's ``reserved_concurrency`` is taken).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ...core.errors import InvalidRequest
-from ...core.registries import resolve_scenario
 from ...core.outcomes import normalise_mix, pick, seconds
+from ...core.registries import resolve_scenario
 
 OUTCOMES = ("pass", "fail", "error")
 

@@ -28,11 +28,11 @@ def _row(test: BatchTest) -> dict[str, Any]:
 
 
 def rows(backend: RetellBackend, now: float) -> list[dict[str, Any]]:
-    return [_row(test) for test in backend.all_batches()]
+    return [_row(test) for test in backend.all_batches() if isinstance(test, BatchTest)]  # batch calls: not shown yet
 
 
 def detail(backend: RetellBackend, batch_id: str, seed: int) -> dict[str, Any] | None:
-    test = next((t for t in backend.all_batches() if t.id == batch_id), None)
+    test = next((t for t in backend.all_batches() if isinstance(t, BatchTest) and t.id == batch_id), None)
     if test is None:
         return None
     runs = [

@@ -12,8 +12,9 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -222,7 +223,7 @@ class ForeignBatches:
             return error(400, "The body must be multipart/form-data", "invalid_request_error")
         try:
             form = await request.form()
-        except Exception:  # noqa: BLE001 - an unreadable body is the client's mistake
+        except Exception:
             return error(400, "The multipart body could not be read", "invalid_request_error")
         extra = set(form.keys()) - {"file", "purpose", "expires_after[anchor]", "expires_after[seconds]"}
         if extra:

@@ -11,7 +11,7 @@ from mockserver.providers.formant.csvfile import parse_csv
 
 
 def test_other_columns_become_call_parameters() -> None:
-    rows = parse_csv("c.csv", "customer_name,customer_phone,plan\r\nAsha, +919876543210 ,gold\r\n\r\nRavi,+14155550100,\"silver, old\"\r\n".encode())
+    rows = parse_csv("c.csv", b"customer_name,customer_phone,plan\r\nAsha, +919876543210 ,gold\r\n\r\nRavi,+14155550100,\"silver, old\"\r\n")
     assert [(r.row, r.phone, r.parameters) for r in rows] == [
         (2, "+919876543210", {"customer_name": "Asha", "plan": "gold"}),
         (4, "+14155550100", {"customer_name": "Ravi", "plan": "silver, old"}),

@@ -10,10 +10,10 @@ import pytest
 
 from mockserver.core.engine import Engine
 from mockserver.core.settings import Settings
-from mockserver.server.live import LiveServer
 from mockserver.providers.retell import models
 from mockserver.providers.retell.models import RetellBackend
 from mockserver.providers.retell.scenarios import plan_for
+from mockserver.server.live import LiveServer
 
 LLM = {"type": "retell-llm", "llm_id": "llm_1"}
 START = 1_767_225_600.0
