@@ -111,7 +111,7 @@ NO_ERRORS: tuple[LineError, ...] = ()
 NO_EXTRA: dict[str, Any] = {}  # shared by the batches with no provider extras (never written to)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)  # the webhook projections cache by weak reference
 class Batch:
     """One batch: what it was created with, and the moments its states were entered. Compact (slots, shared
     parsed lines and plans, no per-batch failure table when no line fails) so idle batches stay cheap."""
