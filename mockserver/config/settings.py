@@ -11,6 +11,7 @@ import yaml
 
 from ..core.settings import ConfigError, Durations, Limits, Settings, Timeouts
 from ..providers.registry import PROVIDERS
+from ..spec.loader import load_yaml
 
 PROVIDER_NAMES = tuple(PROVIDERS)
 
@@ -55,7 +56,7 @@ def _build(cls: type, data: Any, where: str, source: str) -> Any:
 def load_settings(path: str | Path) -> Settings:
     source = str(path)
     try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
+        data = load_yaml(Path(path).read_text()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     except OSError as exc:

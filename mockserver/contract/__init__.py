@@ -7,7 +7,24 @@ api_key=...)`` against any server with that provider's API. The CLI front door i
 
 from __future__ import annotations
 
-from .report import Report
-from .runner import ContractSetupError, Options, run_contract
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .report import Report
+    from .runner import ContractSetupError, Options, run_contract
 
 __all__ = ["ContractSetupError", "Options", "Report", "run_contract"]
+
+
+def __getattr__(name: str) -> Any:
+    """The kit's names, imported on first use: schemathesis and hypothesis take seconds to import, and
+    ``mockserver serve`` (which registers the kit's sub-commands) should not pay for them."""
+    if name == "Report":
+        from .report import Report
+
+        return Report
+    if name in ("ContractSetupError", "Options", "run_contract"):
+        from . import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..spec.loader import specs_dir
+from ..spec.loader import load_yaml, specs_dir
 from . import fuzz
 from .api import Api, Exchange, FlowError
 from .meter import BudgetExhausted, Meter, Sanitizer
@@ -369,7 +367,7 @@ def run_drift(
 
         raise ContractSetupError(f"no API key for {provider}: pass --api-key or set {' or '.join(profile.key_env)}")
     spec = specs_dir() / f"{profile.spec}.yaml"
-    document = yaml.safe_load(spec.read_text())
+    document = load_yaml(spec.read_text())
     shapes = SpecShapes(document)
     drift = DriftReport(provider, base_url or f"cassette {cassette}", Sanitizer(profile.secrets(key, env)))
     fake_key = "sk-drift-" + secrets.token_hex(8)
@@ -471,7 +469,7 @@ def record_cassette(
 
         raise ContractSetupError(f"no API key for {provider}: pass --api-key or set {' or '.join(profile.key_env)}")
     spec = specs_dir() / f"{profile.spec}.yaml"
-    document = yaml.safe_load(spec.read_text())
+    document = load_yaml(spec.read_text())
     sanitize = Sanitizer(profile.secrets(key, env))
     report = Report(provider, base_url, "record")
     notes = []

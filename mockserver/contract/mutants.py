@@ -21,9 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
-import yaml
 
-from ..spec.loader import specs_dir
+from ..spec.loader import load_yaml, specs_dir
 from .profiles import Profile, Resource, as_time, get_profile
 from .report import Report
 from .runner import Options, run_contract
@@ -55,7 +54,7 @@ class _Routes:
     """operationId of a method and path, from the provider's spec."""
 
     def __init__(self, spec_name: str) -> None:
-        document = yaml.safe_load((specs_dir() / f"{spec_name}.yaml").read_text())
+        document = load_yaml((specs_dir() / f"{spec_name}.yaml").read_text())
         self.routes: list[tuple[str, re.Pattern[str], str]] = []
         for path, item in document.get("paths", {}).items():
             pattern = re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
@@ -356,7 +355,7 @@ def _later(value: Any, seconds: int) -> Any:
 
 
 def _required(profile: Profile, field_name: str) -> bool:
-    document = yaml.safe_load((specs_dir() / f"{profile.spec}.yaml").read_text())
+    document = load_yaml((specs_dir() / f"{profile.spec}.yaml").read_text())
     return any(field_name in (schema.get("required") or []) for schema in document.get("components", {}).get("schemas", {}).values()
                if isinstance(schema, dict))
 
@@ -438,7 +437,7 @@ def expected_labels(profile: Profile, mutant: Mutant) -> set[tuple[str, str]]:
 
 
 def spec_operations(profile: Profile) -> list[tuple[str, str, str]]:
-    document = yaml.safe_load((specs_dir() / f"{profile.spec}.yaml").read_text())
+    document = load_yaml((specs_dir() / f"{profile.spec}.yaml").read_text())
     return [(m.upper(), path, op["operationId"]) for path, item in document["paths"].items() for m, op in item.items()
             if isinstance(op, dict) and "operationId" in op]
 

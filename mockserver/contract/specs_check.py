@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema.exceptions import best_match
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from ..spec.loader import Spec, SpecError, data_path, specs_dir
+from ..spec.loader import Spec, SpecError, data_path, load_yaml, specs_dir
 from .drift import SpecShapes
 
 
@@ -92,7 +91,7 @@ def check_specs(directory: Path | None = None, seed_fields: Path | None = None) 
     for path in sorted(directory.glob("*.yaml")):
         name = path.stem
         report.checked.append(name)
-        document = yaml.safe_load(path.read_text())
+        document = load_yaml(path.read_text())
         documents[name] = document
         try:
             validate(document)
