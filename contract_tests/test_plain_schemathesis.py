@@ -6,17 +6,16 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 
 from mockserver.contract.profiles import PROFILES
 from mockserver.spec.loader import specs_dir
+from tests.processes import wait_until_serving
 
 KEY = "sk-plain-schemathesis-0123"
 CONFIG = specs_dir() / "schemathesis.toml"
@@ -33,15 +32,7 @@ def restricted() -> Iterator[str]:
                                "--log-level", "critical"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(url + "/_mock/clock", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("mockserver serve did not start") from None
-                time.sleep(0.1)
+        wait_until_serving(url, server)
         yield url
     finally:
         server.terminate()

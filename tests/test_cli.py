@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from mockserver.server.live import free_port
+from tests.processes import wait_until_serving
 
 
 def _serve(*args: str) -> Iterator[str]:
@@ -22,15 +22,7 @@ def _serve(*args: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(base + "/", timeout=0.5)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {proc.stdout.read() if proc.stdout else ''}") from None
-                time.sleep(0.1)
+        wait_until_serving(base, proc, output=lambda: proc.stdout.read() if proc.stdout else "")
         yield base
     finally:
         proc.terminate()

@@ -24,6 +24,7 @@ from mockserver.contract.report import AUTH_HINT
 from mockserver.contract.runner import Options, run_contract
 from mockserver.core.settings import Settings
 from mockserver.server.live import LiveServer, free_port
+from tests.processes import wait_until_serving
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -60,14 +61,7 @@ def _serving(*args: str, env: dict[str, str] | None = None, banner: bool = True)
                 host, port = url.removeprefix("http://").rsplit(":", 1)
                 socket.create_connection((host, int(port)), timeout=5).close()
             assert time.monotonic() < deadline
-        deadline = time.monotonic() + 30
-        while True:  # connections are queued from the bind on; answered once uvicorn runs
-            try:
-                httpx.get(url + "/_mock/health", timeout=2).raise_for_status()
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+        wait_until_serving(url, proc, timeout=30)  # connections are queued from the bind on; answered once uvicorn runs
         yield url, proc, lines
     finally:
         proc.terminate()

@@ -24,10 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mockserver.server.live import free_port
+from tests.processes import wait_until_serving
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
@@ -190,17 +190,7 @@ def _serving(installed: Installed, argv: list[str], port: int | None = None, ext
     proc = subprocess.Popen(argv, cwd=installed.home, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/_mock/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(f"{argv} did not start: {proc.communicate()[0][-3000:]}")
-            time.sleep(0.1)
+        wait_until_serving(url, proc, output=lambda: f"{argv}: {proc.communicate()[0][-3000:]}")
         yield url
     finally:
         if proc.poll() is None:
