@@ -234,3 +234,6 @@ class Provider:
     webhooks: Any = None
     # documented WebSocket streams: path under the prefix (starlette syntax) -> handler
     streams: dict[str, StreamHandler] = field(default_factory=dict)
+    # what this provider changes of a backend it shares (openai_family's Dialect, which its handlers read
+    # through the call's provider); None for a provider with a backend of its own
+    dialect: object = None
