@@ -8,9 +8,9 @@ from ...core.settings import Settings
 from ..base import Provider, View, bearer_token, check_key
 from ..openai_family import view
 from ..openai_family.dialect import Dialect, request_id_header
-from ..openai_family.handlers import handlers_for
 from ..openai_family.webhooks import StandardWebhooks
 from .errors import render_error
+from .handlers import HANDLERS
 
 
 def authenticate(headers: Headers, settings: Settings) -> str:
@@ -34,7 +34,7 @@ PROVIDER = Provider(
     name="anyapi",
     prefix="/anyapi/v1",
     spec_name="anyapi",
-    handlers=handlers_for("createFile", "retrieveFile", "downloadFile", "createBatch", "listBatches", "retrieveBatch", "cancelBatch"),
+    handlers=HANDLERS,
     make_backend=DIALECT.make_backend,
     authenticate=authenticate,
     render_error=render_error,
