@@ -25,6 +25,8 @@ from ..core.settings import Settings
 from ..spec.loader import Operation
 from ..spec.validation import ParsedRequest
 
+P = TypeVar("P")
+
 
 @dataclass
 class Call:
@@ -56,6 +58,12 @@ class Call:
         ``asked`` (a provider's own field, e.g. ``metadata.mock_scenario``), else the server's default."""
         choice = self.engine.scenarios.choose(self.request.headers.get("x-mock-scenario") or asked)
         return choice.name, choice.explicit
+
+    def plan(self, plan_for: Callable[[str | None, Mapping[str, dict[str, Any]], bool], P]) -> P:
+        """What ``plan_for(name, user scenarios, explicit)`` (a provider's ``scenarios.plan_for``) makes of the
+        scenario this request gets (``scenario()``)."""
+        name, explicit = self.scenario()
+        return plan_for(name, self.engine.scenarios, explicit)
 
 
 Handler = Callable[[Call], Awaitable[Response]]

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from ...core.errors import InvalidRequest
+from ...core.pages import first_last_list
 from ..base import Call, Handler, json_response, off_loop
 from .dialect import batch_object, dialect_of, file_object
 from .models import Batch, File, OpenAIBatchBackend
@@ -43,16 +44,6 @@ def batch_json(call: Call, batch: Batch) -> dict[str, Any]:
     dialect = dialect_of(call)
     data = batch_object(batch, call.engine.now(), dialect.batch_fields)
     return dialect.batch_additions(call, batch, data)
-
-
-def list_json(items: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": items,
-        "first_id": items[0]["id"] if items else None,
-        "last_id": items[-1]["id"] if items else None,
-        "has_more": has_more,
-    }
 
 
 async def create_file(call: Call) -> Response:
@@ -89,7 +80,7 @@ async def list_files(call: Call) -> Response:
     )
     await built(files)
     fields = dialect_of(call).file_fields
-    return json_response(list_json([file_object(f, fields) for f in files], has_more))
+    return json_response(first_last_list([file_object(f, fields) for f in files], has_more))
 
 
 async def create_batch(call: Call) -> Response:
@@ -125,7 +116,7 @@ async def list_batches(call: Call) -> Response:
     statuses = dialect.status_filter(call) if dialect.status_filter else None
     batches, has_more = call.backend.list_batches(after=call.query("after"), limit=call.query("limit", 20), statuses=statuses)
     await counted(batches)
-    return json_response(list_json([batch_json(call, b) for b in batches], has_more))
+    return json_response(first_last_list([batch_json(call, b) for b in batches], has_more))
 
 
 async def cancel_batch(call: Call) -> Response:

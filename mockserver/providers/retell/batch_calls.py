@@ -26,6 +26,7 @@ from ...core.engine import Engine
 from ...core.errors import InvalidRequest, Unprocessable
 from ...core.lifecycle import record
 from ...core.outcomes import digest, fraction
+from ...core.pages import cursor_page
 from .lifecycle import CALL_LIFECYCLE, CALL_RESULTS
 from .scenarios import CallPlan
 
@@ -263,12 +264,8 @@ class BatchCalls:
             if call.visible and _matches(render(call), criteria):
                 matching.append(call)
         matching.sort(key=lambda c: (c.dial_at, c.seq), reverse=sort_order == "descending")
-        page = matching
-        if pagination_key:
-            ids = [c.id for c in matching]
-            page = matching[ids.index(pagination_key) + 1 :] if pagination_key in ids else []
-        page = page[skip:]
-        return page[:limit], len(page) > limit, len(matching)
+        page, has_more = cursor_page(matching, limit, pagination_key, skip=skip)
+        return page, has_more, len(matching)
 
     # -- admin ----------------------------------------------------------------------------------------
 
