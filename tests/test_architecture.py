@@ -135,6 +135,20 @@ def test_every_provider_package_has_the_same_file_roles() -> None:
         assert importlib.import_module(f"mockserver.providers.{name}").PROVIDER is provider
 
 
+def test_every_backend_offers_what_the_neutral_layers_call() -> None:
+    """core.backend.Backend: what the admin API, the quotas and the fixtures loader call, and nothing probed."""
+    from mockserver.core.backend import Backend
+    from mockserver.core.engine import Engine
+    from mockserver.core.settings import Settings
+    from mockserver.providers.registry import PROVIDERS
+
+    engine = Engine(Settings(), {name: p.make_backend for name, p in PROVIDERS.items()})
+    for name in PROVIDERS:
+        backend = engine.backend(name, "sk-architecture")
+        assert isinstance(backend, Backend), name
+        assert backend.stored_bytes() == 0 and list(backend.all_batches()) == []
+
+
 def _module_level(function: Any) -> bool:
     """Whether ``function`` can be imported by name from its module (not a closure, not a lambda)."""
     module = importlib.import_module(function.__module__)

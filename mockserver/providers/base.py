@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from ..core.backend import Backend
 from ..core.engine import Engine
 from ..core.errors import MockError, Unauthenticated
 from ..core.settings import Settings
@@ -44,6 +45,8 @@ class Call:
 
     @property
     def backend(self) -> Any:
+        """This namespace's backend: a ``Backend`` of the provider's own concrete class, whose verbs the
+        handler calls (typed ``Any`` so a handler can name that class: ``backend: RetellBackend = call.backend``)."""
         return self.engine.backend(self.provider.name, self.namespace)
 
     @property
@@ -223,7 +226,7 @@ class Provider:
     prefix: str  # where its base URL lives on the server, e.g. "/anyapi/v1"
     spec_name: str
     handlers: dict[str, Handler]
-    make_backend: Callable[[Engine], Any]
+    make_backend: Callable[[Engine], Backend]  # one per namespace, created when first used
     authenticate: Callable[[Headers, Settings], str]
     render_error: Callable[[MockError], Response]
     unsupported: dict[str, str] = field(default_factory=dict)  # operationId -> why

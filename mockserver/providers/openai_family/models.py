@@ -559,6 +559,10 @@ class OpenAIBatchBackend:
             BATCH_LIFECYCLE.advance(batch, now, self._enter)
         return list(self._order)
 
+    def describe(self, batch: Batch) -> dict[str, Any]:
+        """The admin API's row (``GET /_mock/batches``)."""
+        return {"id": batch.id, "status": batch.state}
+
     # -- lifecycle side effects ------------------------------------------------------------------
 
     def _enter(self, batch: Batch, state: str, at: float) -> None:

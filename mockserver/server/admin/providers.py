@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ... import __version__
+from ...core.backend import Backend
 from ...spec.loader import load_spec
 from .common import engine_of, error, mask, providers_of
 
@@ -47,8 +48,8 @@ async def spec(request: Request) -> Response:
 
 async def batches(request: Request) -> Response:
     rows = []
+    backend: Backend
     for provider, namespace, backend in engine_of(request).store.namespaces(request.query_params.get("provider")):
         for item in backend.all_batches():
-            row = backend.describe(item) if hasattr(backend, "describe") else {"id": item.id, "status": item.state}
-            rows.append({"provider": provider, "namespace": mask(namespace), **row})
+            rows.append({"provider": provider, "namespace": mask(namespace), **backend.describe(item)})
     return JSONResponse({"object": "list", "data": rows})
