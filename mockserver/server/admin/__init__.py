@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from ...core.engine import Engine
-from ...providers.base import Provider
 from . import clock, faults, journal, providers, scenarios, snapshots, webhooks
 from .common import mask
 from .guard import OPEN_PATHS, AdminGuard
@@ -42,12 +40,11 @@ ROUTES = [
 ]
 
 
-def admin_routes(engine: Engine, providers: dict[str, Provider]) -> list[Route]:
-    """Every route under the /_mock mount: ``ROUTES``, the dashboard's (/_mock/ui, which keeps a read model of
-    this engine) and the webhooks'."""
-    from ..dashboard import dashboard_routes  # here, not at the top: the dashboard's read model uses mask()
+def admin_routes() -> list[Route]:
+    """Every route under the /_mock mount: ``ROUTES``, the dashboard's (/_mock/ui) and the webhooks'."""
+    from .. import dashboard  # here, not at the top: the dashboard's read model imports this package's mask()
 
-    return [*ROUTES, *dashboard_routes(engine, providers), *webhooks.ROUTES]
+    return [*ROUTES, *dashboard.ROUTES, *webhooks.ROUTES]
 
 
 __all__ = ["OPEN_PATHS", "ROUTES", "AdminGuard", "admin_routes", "mask"]

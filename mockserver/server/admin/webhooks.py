@@ -14,18 +14,14 @@ from ...config.documents import Document, DocumentError
 from ...config.webhooks import parse_endpoints, register
 from ...core.outbox import LOOPBACK, Endpoint
 from ..webhooks import describe
-from .common import engine_of, error, providers_of
+from .common import engine_of, error, mask, providers_of
 
 DELIVERY_FILTERS = ("provider", "subject", "event_type", "state")
 
 
-def _mask(namespace: str) -> str:
-    return namespace if len(namespace) <= 8 else f"{namespace[:3]}...{namespace[-4:]}"
-
-
 def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
     return {
-        "id": endpoint.id, "provider": endpoint.provider, "key": _mask(endpoint.namespace), "url": endpoint.url,
+        "id": endpoint.id, "provider": endpoint.provider, "key": mask(endpoint.namespace), "url": endpoint.url,
         "secret": endpoint.secret, "events": list(endpoint.events) if endpoint.events is not None else None, "since": endpoint.since,
     }
 
@@ -84,7 +80,7 @@ async def delivery_list(request: Request) -> Response:
         return error(400, f"unknown filter {unknown[0]!r} (filters: {', '.join(DELIVERY_FILTERS)})")
     q = request.query_params
     rows = [
-        describe(d, _mask) for d in engine_of(request).outbox.list(q.get("provider"), None, q.get("subject"))
+        describe(d, mask) for d in engine_of(request).outbox.list(q.get("provider"), None, q.get("subject"))
         if q.get("event_type") in (None, d.event.type) and q.get("state") in (None, d.state)
     ]
     return JSONResponse({"object": "list", "data": rows})
@@ -95,7 +91,7 @@ async def redeliver(request: Request) -> Response:
     delivery = engine.outbox.redeliver(request.path_params["delivery_id"], engine.now())
     if delivery is None:
         return error(404, f"no webhook delivery {request.path_params['delivery_id']!r}")
-    return JSONResponse(describe(delivery, _mask), status_code=202)
+    return JSONResponse(describe(delivery, mask), status_code=202)
 
 
 async def pause(request: Request) -> Response:
