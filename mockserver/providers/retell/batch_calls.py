@@ -348,13 +348,13 @@ def _matches(call: dict[str, Any], criteria: dict[str, Any]) -> bool:
 def _string_matches(value: Any, rule: dict[str, Any]) -> bool:
     text, wanted = "" if value is None else str(value), rule["value"]
     op = rule["op"]
-    return {
+    return bool({
         "eq": text == wanted,
         "ne": text != wanted,
         "sw": text.startswith(wanted),
         "ew": text.endswith(wanted),
         "co": wanted in text,
-    }[op]
+    }[op])
 
 
 def _number_matches(value: Any, rule: dict[str, Any]) -> bool:
@@ -362,13 +362,13 @@ def _number_matches(value: Any, rule: dict[str, Any]) -> bool:
         return False
     if rule["op"] == "bt":
         low, high = rule["value"]
-        return low <= value <= high
+        return bool(low <= value <= high)
     wanted = rule["value"]
-    return {
+    return bool({
         "eq": value == wanted,
         "ne": value != wanted,
         "gt": value > wanted,
         "ge": value >= wanted,
         "lt": value < wanted,
         "le": value <= wanted,
-    }[rule["op"]]
+    }[rule["op"]])

@@ -179,8 +179,7 @@ class RetellBackend:
             mark = self._seq_of.get(key)
             if mark is None:
                 return None
-            past = (lambda item: item.seq < mark) if newest_first else (lambda item: item.seq > mark)
-            return next((index for index, item in enumerate(items) if past(item)), len(items))
+            return next((index for index, item in enumerate(items) if (item.seq < mark if newest_first else item.seq > mark)), len(items))
 
         return cursor_page(items, limit, key, start_of=start_of)
 
