@@ -38,7 +38,7 @@ def restricted() -> Iterator[str]:
             try:
                 requests.get(url + "/_mock/clock", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # bound first; a loaded machine may answer late
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("mockserver serve did not start") from None
                 time.sleep(0.1)

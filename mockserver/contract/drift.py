@@ -114,7 +114,8 @@ def _type(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -186,7 +187,7 @@ class SpecShapes:
                     responses = operation.get("responses", {})
                     response = self._deref(responses.get(str(status)) or responses.get(f"{status // 100}XX") or responses.get("default"))
                     content = (response or {}).get("content", {}) if isinstance(response, dict) else {}
-                    media = content.get("application/json") or next(iter(content.values()), {})
+                    media: Any = content.get("application/json") or next(iter(content.values()), {})
                     return media.get("schema") if isinstance(media, dict) else None
         return None
 
@@ -378,7 +379,7 @@ def run_drift(
     for url, side_key, fake in sides if cassette is None else sides[:1]:
         report = Report(provider, url or "fake", "drift")
         with (fake_server(provider, fake_key, clock_speed=fake_clock_speed) if fake else _nullcontext(base_url)) as served:
-            where = served.url if fake else served
+            where: str = served.url if fake else served  # type: ignore[assignment]  # fake: a Fake; else the base URL
             schema = fuzz.load(spec, fuzz.FuzzOptions(), where, {})
             with _side(profile, schema, where, side_key, fake, None if fake else budget, env, report) as side:
                 try:
@@ -409,7 +410,7 @@ def run_drift(
 
 
 @contextmanager
-def _nullcontext(value: str) -> Iterator[Any]:
+def _nullcontext(value: str | None) -> Iterator[Any]:
     yield value
 
 
