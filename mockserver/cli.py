@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -256,13 +256,14 @@ def _env_defaults(parser: argparse.ArgumentParser, environ: dict[str, str]) -> N
         raw = environ.get(name)
         if raw is None or raw == "":
             continue
+        convert: Callable[[str], Any] | None = action.type if callable(action.type) else None
         try:
             if isinstance(action, argparse._StoreTrueAction):
                 value: Any = raw.strip().lower() in ("1", "true", "yes", "on")
             elif isinstance(action, argparse._AppendAction):
-                value = [action.type(x.strip()) if action.type else x.strip() for x in raw.split(",") if x.strip()]
+                value = [convert(x.strip()) if convert else x.strip() for x in raw.split(",") if x.strip()]
             else:
-                value = action.type(raw) if callable(action.type) else raw
+                value = convert(raw) if convert is not None else raw
         except (TypeError, ValueError):
             raise UsageError(f"{name}={raw!r}: not a valid value for {action.option_strings[-1]}") from None
         if action.choices is not None and value not in action.choices:

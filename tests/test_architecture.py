@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
+from typing import Any
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mockserver"
 # the layers, top first; a module may import only its own layer and the layers before it
@@ -114,3 +116,51 @@ def test_no_provider_names_in_the_neutral_layers() -> None:
             and PROVIDER_WORDS.search(node.value)
         ]
         assert not found, f"{name} names a provider: {found}"
+
+
+# the file roles every provider package has (ARCHITECTURE.md "One shape for every provider package"); the
+# dialects of openai_family keep their state, lifecycle, scenarios and view in openai_family/
+PROVIDER_FILES = ("__init__.py", "errors.py", "handlers.py")
+OWN_BACKEND_FILES = ("models.py", "lifecycle.py", "scenarios.py", "view.py")
+
+
+def test_every_provider_package_has_the_same_file_roles() -> None:
+    from mockserver.providers.registry import PROVIDERS
+
+    for name, provider in PROVIDERS.items():
+        package = PACKAGE / "providers" / name
+        wanted = PROVIDER_FILES + (() if provider.dialect is not None else OWN_BACKEND_FILES)
+        missing = [f for f in wanted if not (package / f).is_file()]
+        assert not missing, f"providers/{name}/ lacks {missing}"
+        assert importlib.import_module(f"mockserver.providers.{name}").PROVIDER is provider
+
+
+def test_every_backend_offers_what_the_neutral_layers_call() -> None:
+    """core.backend.Backend: what the admin API, the quotas and the fixtures loader call, and nothing probed."""
+    from mockserver.core.backend import Backend
+    from mockserver.core.engine import Engine
+    from mockserver.core.settings import Settings
+    from mockserver.providers.registry import PROVIDERS
+
+    engine = Engine(Settings(), {name: p.make_backend for name, p in PROVIDERS.items()})
+    for name in PROVIDERS:
+        backend = engine.backend(name, "sk-architecture")
+        assert isinstance(backend, Backend), name
+        assert backend.stored_bytes() == 0 and list(backend.all_batches()) == []
+
+
+def _module_level(function: Any) -> bool:
+    """Whether ``function`` can be imported by name from its module (not a closure, not a lambda)."""
+    module = importlib.import_module(function.__module__)
+    return "<locals>" not in function.__qualname__ and getattr(module, function.__name__, None) is function
+
+
+def test_every_handler_is_a_module_level_function() -> None:
+    from mockserver.providers.registry import PROVIDERS
+    from mockserver.server.admin import admin_routes
+
+    for name, provider in PROVIDERS.items():
+        closures = [op for op, handler in provider.handlers.items() if not _module_level(handler)]
+        assert not closures, f"{name}: handlers built as closures: {closures}"
+    closures = [r.path for r in admin_routes() if not _module_level(r.endpoint)]
+    assert not closures, f"admin handlers built as closures: {closures}"

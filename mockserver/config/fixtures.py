@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.backend import Backend
 from ..core.engine import Engine
 from ..core.errors import MockError
 from .documents import Document, DocumentError, Key, load_document, mapping, string
@@ -97,12 +98,9 @@ def check_fixtures(fixtures: list[Fixture], engine: Engine) -> list[Fixture]:
     return mounted
 
 
-def load(fixture: Fixture, backend: Any) -> None:
-    loader = getattr(backend, "load_fixture", None)
-    if loader is None:
-        raise DocumentError(f"{fixture.origin}: provider {fixture.provider!r} cannot preload fixtures")
+def load(fixture: Fixture, backend: Backend) -> None:
     try:
-        loader(fixture.kind, copy.deepcopy(fixture.data))
+        backend.load_fixture(fixture.kind, copy.deepcopy(fixture.data))
     except Exception as exc:  # whatever the backend trips on, the fixture file is to blame: name it
         if isinstance(exc, MockError):
             message = exc.message

@@ -24,7 +24,7 @@ def _build(cls: type, data: Any, where: str, source: str) -> Any:
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"{source}: unknown key '{where}.{key}' (expected one of: {', '.join(sorted(known))})")
-        default = known[key].default
+        default: Any = known[key].default
         if key in ("durations", "limits", "timeouts"):
             part = {"durations": Durations, "limits": Limits, "timeouts": Timeouts}[key]
             values[key] = _build(part, value, f"{where}.{key}", source)
@@ -61,7 +61,7 @@ def load_settings(path: str | Path) -> Settings:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read: {exc}") from exc
-    settings = _build(Settings, data, "settings", source)
+    settings: Settings = _build(Settings, data, "settings", source)
     validate_settings(settings, source)
     return settings
 

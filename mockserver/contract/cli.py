@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from .profiles import PROFILES
 from .report import write_text
@@ -98,7 +99,7 @@ def contract_command(args: argparse.Namespace) -> int:
     if args.explore and not (args.base_url and args.allow_writes):
         print("mockserver contract: --explore sends generated writes: it needs --base-url and --allow-writes", file=sys.stderr)
         return 2
-    replay: tuple[dict, ...] = ()
+    replay: tuple[dict[str, Any], ...] = ()
     if args.replay:
         from .reproduce import load_findings
 

@@ -112,7 +112,8 @@ def _type(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -184,7 +185,7 @@ class SpecShapes:
                     responses = operation.get("responses", {})
                     response = self._deref(responses.get(str(status)) or responses.get(f"{status // 100}XX") or responses.get("default"))
                     content = (response or {}).get("content", {}) if isinstance(response, dict) else {}
-                    media = content.get("application/json") or next(iter(content.values()), {})
+                    media: Any = content.get("application/json") or next(iter(content.values()), {})
                     return media.get("schema") if isinstance(media, dict) else None
         return None
 
@@ -376,7 +377,7 @@ def run_drift(
     for url, side_key, fake in sides if cassette is None else sides[:1]:
         report = Report(provider, url or "fake", "drift")
         with (fake_server(provider, fake_key, clock_speed=fake_clock_speed) if fake else _nullcontext(base_url)) as served:
-            where = served.url if fake else served
+            where: str = served.url if fake else served  # type: ignore[assignment]  # fake: a Fake; else the base URL
             schema = fuzz.load(spec, fuzz.FuzzOptions(), where, {})
             with _side(profile, schema, where, side_key, fake, None if fake else budget, env, report) as side:
                 try:
@@ -407,7 +408,7 @@ def run_drift(
 
 
 @contextmanager
-def _nullcontext(value: str) -> Iterator[Any]:
+def _nullcontext(value: str | None) -> Iterator[Any]:
     yield value
 
 

@@ -251,7 +251,7 @@ def openai_results(ledger: Ledger, step: Step, example: str) -> None:
         if failed > 0 and not errors:
             problems.append(f"batch {batch_id} is {snapshot.status!r} with request_counts.failed = {failed} but has no error_file_id")
         if problems:
-            key = ("files", batch_id, snapshot.status, done, failed)
+            key: tuple[Any, ...] = ("files", batch_id, snapshot.status, done, failed)
             if key not in ledger.done:
                 ledger.done.add(key)
                 ledger.result(step, check, problems, example, label=_label(ledger, "retrieveBatch"))

@@ -128,7 +128,8 @@ class Meter:
     def _send(self, adapter: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         original = self._original
         if not request.url or origin(request.url) != self.origin:
-            return original(adapter, request, *args, **kwargs)
+            passed: requests.Response = original(adapter, request, *args, **kwargs)
+            return passed
         if self.permit is not None and not self.permit(request.method or "GET", request.url):
             what = f"{request.method} {urlsplit(request.url).path}"
             with self._lock:
@@ -161,7 +162,7 @@ class Meter:
         def send(adapter: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
             return meter._send(adapter, request, *args, **kwargs)
 
-        requests.adapters.HTTPAdapter.send = send  # type: ignore[method-assign]
+        requests.adapters.HTTPAdapter.send = send  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
@@ -137,7 +137,7 @@ class ObjectFault(Fault):
     """Changes resource objects in 2xx JSON answers: ``change(obj, reads)`` with a per-object read counter."""
 
     resource: Resource
-    change: Callable[[dict[str, Any], int], None]
+    change: Callable[[dict[str, Any], int], object]
     operations: frozenset[str] | None = None  # only these operationIds (None: every view of the resource)
     reads: dict[str, int] = field(default_factory=dict)
 
@@ -247,7 +247,7 @@ def _set(obj: dict[str, Any], dotted: str, change: Callable[[Any], Any]) -> bool
     """Change the number at ``dotted`` in place; False if there is none."""
     *parents, last = dotted.split(".")
     for part in parents:
-        obj = obj.get(part) if isinstance(obj.get(part), dict) else {}
+        obj = cast("dict[str, Any]", obj.get(part)) if isinstance(obj.get(part), dict) else {}
     if last in obj and isinstance(obj[last], int) and not isinstance(obj[last], bool):
         obj[last] = change(obj[last])
         return True

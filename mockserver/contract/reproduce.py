@@ -295,7 +295,7 @@ def _status(resources: dict[str, Any], operation_id: str, body: Any) -> Any:
     if found is None or not isinstance(body, dict):
         return None
     resource, view = found
-    node = body
+    node: Any = body
     for part in view.envelope:
         node = node.get(part) if isinstance(node, dict) else None
     return node.get(resource.status) if isinstance(node, dict) and resource.status else None

@@ -7,6 +7,7 @@ schemathesis' phases. Whatever was created is cleaned up at the end, even after 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -72,7 +73,7 @@ class Options:
 @dataclass(frozen=True)
 class Fake:
     url: str  # the provider's base URL on the fake
-    tick: Callable[[], None]  # moves the fake's clock on (one poll's worth)
+    tick: Callable[[], object]  # moves the fake's clock on (one poll's worth)
 
 
 @contextmanager
@@ -124,10 +125,10 @@ def run_contract(
     env = dict(os.environ if environ is None else environ)
     spec = spec_path or specs_dir() / f"{profile.spec}.yaml"
     if base_url is None:
-        key = "sk-contract-" + secrets.token_hex(12)
-        with fake_server(provider, key) as fake:
+        fake_key = "sk-contract-" + secrets.token_hex(12)
+        with fake_server(provider, fake_key) as fake:
             options = replace(options, poll_timeout=options.poll_timeout or 10.0, poll_interval=options.poll_interval or 0.05)
-            return _run(profile, spec, fake.url, key, "fake", True, budget, options, env, fake=True, tick=fake.tick, progress=progress)
+            return _run(profile, spec, fake.url, fake_key, "fake", True, budget, options, env, fake=True, tick=fake.tick, progress=progress)
     key = api_key or profile.key_from_env(env)
     if not key:
         raise ContractSetupError(f"no API key for {provider}: pass --api-key or set {' or '.join(profile.key_env)}")
@@ -168,7 +169,7 @@ def _replay(api: Api, options: Options) -> None:
 
 def _run(
     profile: Profile, spec: Path, base_url: str, key: str, mode: str, writes: bool, budget: int | None,
-    options: Options, env: dict[str, str], fake: bool, tick: Callable[[], None] | None = None,
+    options: Options, env: dict[str, str], fake: bool, tick: Callable[[], object] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
     started = time.monotonic()
@@ -195,7 +196,7 @@ def _run(
         if writes and not fake and profile.write_warning:
             report.note(f"writes allowed: {profile.write_warning}")
         try:
-            steps = []
+            steps: list[tuple[str, Callable[[], object]]] = []
             if options.replay:
                 steps.append(("replay", lambda: _replay(api, options)))
             elif writes and options.flows:
@@ -203,7 +204,7 @@ def _run(
             known = operation_ids(everything)
             for pagination in profile.pagination if not options.replay else ():
                 if pagination.operation_id in known and (api.allowed is None or pagination.operation_id in api.allowed):
-                    steps.append(("pagination", lambda p=pagination: check_pagination(api, p, options.page_size, options.max_pages)))
+                    steps.append(("pagination", functools.partial(check_pagination, api, pagination, options.page_size, options.max_pages)))
             if not writes and not options.replay:
                 steps.append(("observe", lambda: observe_existing(api, interval=options.poll_interval or 1.0)))
             if options.phases and not options.replay:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .profiles import Created, Pagination, Profile, Resource, View, as_time, dig
 from .report import Finding, Report
@@ -331,7 +331,7 @@ def poll(api: Api, created: Created, timeout: float, interval: float, until_term
             _, item = read(api, resource, created.id)
             if api.profile.poll_related is not None:
                 api.profile.poll_related(api, created)
-            status = item.get(resource.status) if item and resource.status else None
+            status = cast("str | None", item.get(resource.status) if item and resource.status else None)
             if lifecycle is None or status not in lifecycle.states:
                 return status  # nothing to wait for: unreadable, or a status the lifecycle does not know (reported)
             if until is not None and item is not None and until(item):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .backend import Backend
 from .errors import PayloadTooLarge
 
 
-def stored_bytes(backend: Any) -> int:
-    measure = getattr(backend, "stored_bytes", None)
-    return int(measure()) if callable(measure) else 0
+def stored_bytes(backend: Backend) -> int:
+    return int(backend.stored_bytes())
 
 
 def usage(engine: Any, provider: str, namespace: str) -> tuple[int, int]:

@@ -180,6 +180,17 @@ def resolve_scenario(
     return name, scenario
 
 
+def resolve_or_default(
+    name: str | None, user: Mapping[str, dict[str, Any]], builtin: Mapping[str, dict[str, Any]], explicit: bool = True
+) -> tuple[str, dict[str, Any]]:
+    """``resolve_scenario``, where the provider's default behaviour is its built-in scenario ``"default"``: the
+    name and the scenario a plan is built from, always."""
+    found, scenario = resolve_scenario(name, user, builtin, explicit)
+    if found is None:
+        return "default", builtin["default"]
+    return found, scenario
+
+
 class Rule(Protocol):
     """What ``FaultRules`` needs of a fault (``mockserver.config.faults.Fault``)."""
 

@@ -19,11 +19,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from ..core.backend import Backend
 from ..core.engine import Engine
 from ..core.errors import MockError, Unauthenticated
 from ..core.settings import Settings
 from ..spec.loader import Operation
 from ..spec.validation import ParsedRequest
+
+P = TypeVar("P")
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Call:
 
     @property
     def backend(self) -> Any:
+        """This namespace's backend: a ``Backend`` of the provider's own concrete class, whose verbs the
+        handler calls (typed ``Any`` so a handler can name that class: ``backend: RetellBackend = call.backend``)."""
         return self.engine.backend(self.provider.name, self.namespace)
 
     @property
@@ -56,6 +61,12 @@ class Call:
         ``asked`` (a provider's own field, e.g. ``metadata.mock_scenario``), else the server's default."""
         choice = self.engine.scenarios.choose(self.request.headers.get("x-mock-scenario") or asked)
         return choice.name, choice.explicit
+
+    def plan(self, plan_for: Callable[[str | None, Mapping[str, dict[str, Any]], bool], P]) -> P:
+        """What ``plan_for(name, user scenarios, explicit)`` (a provider's ``scenarios.plan_for``) makes of the
+        scenario this request gets (``scenario()``)."""
+        name, explicit = self.scenario()
+        return plan_for(name, self.engine.scenarios, explicit)
 
 
 Handler = Callable[[Call], Awaitable[Response]]
@@ -215,7 +226,7 @@ class Provider:
     prefix: str  # where its base URL lives on the server, e.g. "/anyapi/v1"
     spec_name: str
     handlers: dict[str, Handler]
-    make_backend: Callable[[Engine], Any]
+    make_backend: Callable[[Engine], Backend]  # one per namespace, created when first used
     authenticate: Callable[[Headers, Settings], str]
     render_error: Callable[[MockError], Response]
     unsupported: dict[str, str] = field(default_factory=dict)  # operationId -> why
@@ -234,3 +245,6 @@ class Provider:
     webhooks: Any = None
     # documented WebSocket streams: path under the prefix (starlette syntax) -> handler
     streams: dict[str, StreamHandler] = field(default_factory=dict)
+    # what this provider changes of a backend it shares (openai_family's Dialect, which its handlers read
+    # through the call's provider); None for a provider with a backend of its own
+    dialect: object = None

@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
         })
 
     dispatcher = Dispatcher(engine, providers)  # one webhook dispatcher per server (server/webhooks.py)
-    routes = [Route("/", index, methods=["GET"]), Mount("/_mock", app=AdminGuard(Atomic(Router(admin_routes(engine, providers)), engine.store), engine))]
+    routes = [Route("/", index, methods=["GET"]), Mount("/_mock", app=AdminGuard(Atomic(Router(admin_routes()), engine.store), engine))]
     routes += stream_routes(engine, providers, dispatcher)
     app = Starlette(routes=routes)
     app.state.engine = engine

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..core.engine import Engine
 from ..providers.base import Provider
-from .admin import mask
+from .admin.common import mask
 
 
 class NotFoundInView(LookupError):

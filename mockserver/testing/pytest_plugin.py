@@ -142,6 +142,7 @@ def mock_app(mockserver_inprocess: Any, request: pytest.FixtureRequest) -> Itera
 def _for_test(harness: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """Reset the shared fake, apply the test's marker, yield, undo (a marker mistake fails the test's setup)."""
     context = harness.for_test(_marker_settings(request))
+    problem: str | None
     try:
         entered = context.__enter__()
     except ConfigError as exc:

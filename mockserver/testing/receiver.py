@@ -74,7 +74,7 @@ class WebhookReceiver:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{self.path}"
+        return f"http://{host!s}:{port}{self.path}"
 
     def _answer(self) -> tuple[int, float]:
         with self._lock:

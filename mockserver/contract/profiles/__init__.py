@@ -144,7 +144,7 @@ class Profile:
     # operationId -> (the official SDK's model, where in the answer: "" the body, "data[]"/"items[]" each item, or a key)
     sdk_models: dict[str, tuple[str, str]] = field(default_factory=dict)
     # operationId of an upload -> a Hypothesis strategy for the file part, used by --explore (generated inputs)
-    explore_files: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    explore_files: dict[str, Callable[[Any], bytes]] = field(default_factory=dict)  # (random.Random) -> an upload
 
     def key_from_env(self, environ: dict[str, str] | None = None) -> str | None:
         env = os.environ if environ is None else environ

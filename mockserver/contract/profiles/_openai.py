@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import Created, Lifecycle, Pagination, Resource, View
 
@@ -48,7 +48,7 @@ def request_counts(batch: dict[str, Any]) -> list[str]:
     if not isinstance(counts, dict):
         return []
     total, done, failed = counts.get("total"), counts.get("completed"), counts.get("failed")
-    if not all(isinstance(v, int) for v in (total, done, failed)):
+    if not (isinstance(total, int) and isinstance(done, int) and isinstance(failed, int)):
         return []
     problems = []
     if min(total, done, failed) < 0:
@@ -140,7 +140,7 @@ def _delete_file(api: Api, file_id: str) -> None:
         raise RuntimeError(f"delete answered {exchange.status}")
 
 
-def _refused(api: Api, exchange: Any) -> None:
+def _refused(api: Api, exchange: Any) -> NoReturn:
     from ..api import FlowError
     from ..report import Finding
 
@@ -151,7 +151,7 @@ def _refused(api: Api, exchange: Any) -> None:
 
 
 # cancelling a finished batch is a 400 (the README's choice where OpenAI documents nothing)
-CANCEL_REFUSALS = {"cancelBatch": ((400,), "cancelling a finished batch is a 400 (README: choice where OpenAI documents nothing)")}
+CANCEL_REFUSALS: dict[str, tuple[tuple[int, ...], str]] = {"cancelBatch": ((400,), "cancelling a finished batch is a 400 (README: choice where OpenAI documents nothing)")}
 
 
 def fetch_results(api: Api, created: Created) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..invariants import retell_runs
 from . import Created, Lifecycle, Pagination, Profile, Resource, View, bearer
@@ -36,7 +36,7 @@ def batch_counts(batch: dict[str, Any]) -> list[str]:
     values = [batch.get(n) for n in names]
     if not all(isinstance(v, int) for v in values):
         return []
-    passed, failed, errored, total = values
+    passed, failed, errored, total = cast("list[int]", values)
     done = passed + failed + errored
     problems = []
     if done > total:

@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.datastructures import Headers
-from starlette.responses import Response
 
-from ...core.errors import MockError
 from ...core.settings import Settings
 from ..base import Provider, View, bearer_token, check_key
 from ..openai_family import view
 from ..openai_family.dialect import Dialect, request_id_header
-from ..openai_family.errors import respond
-from ..openai_family.handlers import build_handlers
 from ..openai_family.webhooks import StandardWebhooks
-
-# docs.anyapi.ai/guides/errors documents bad_request (400) and authentication_error (401);
-# the other types follow the same naming (our choice, listed in the README).
-TYPES = {
-    "invalid_request": "bad_request",
-    "authentication": "authentication_error",
-    "payment_required": "payment_required",
-    "permission": "permission_denied",
-    "not_found": "not_found",
-    "method_not_allowed": "method_not_allowed",
-    "conflict": "conflict",
-    "unprocessable": "unprocessable_entity",
-    "rate_limit": "rate_limit_exceeded",
-    "server": "internal_server_error",
-    "not_implemented": "not_implemented",
-}
-
-
-def render_error(error: MockError) -> Response:
-    inner: dict[str, Any] = {"code": error.status, "message": error.message, "type": TYPES.get(error.kind, "bad_request")}
-    if error.param:
-        inner["metadata"] = {"param": error.param}
-    return respond(error, {"error": inner})
+from .errors import render_error
+from .handlers import HANDLERS
 
 
 def authenticate(headers: Headers, settings: Settings) -> str:
@@ -61,9 +34,7 @@ PROVIDER = Provider(
     name="anyapi",
     prefix="/anyapi/v1",
     spec_name="anyapi",
-    handlers=build_handlers(
-        DIALECT, ("createFile", "retrieveFile", "downloadFile", "createBatch", "listBatches", "retrieveBatch", "cancelBatch")
-    ),
+    handlers=HANDLERS,
     make_backend=DIALECT.make_backend,
     authenticate=authenticate,
     render_error=render_error,
@@ -71,4 +42,5 @@ PROVIDER = Provider(
     view=View(view.rows, view.detail),
     summary="AnyAPI batches and files (OpenAI-compatible)",
     webhooks=StandardWebhooks("anyapi", addition="OpenAI Standard-Webhooks batch events: an opt-in addition (AnyAPI documents no webhooks)"),
+    dialect=DIALECT,
 )

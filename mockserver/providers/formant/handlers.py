@@ -12,7 +12,7 @@ from ...core.errors import InvalidRequest
 from ..base import OFF_LOOP_BYTES, Call, Handler, json_response, off_loop
 from .csvfile import parse_csv
 from .models import BatchCall, FormantBackend
-from .scenarios import Plan, plan_for
+from .scenarios import plan_for
 
 # the create answer is the docs' example shape; get and list add when the batch last changed and finished
 CREATE_FIELDS = ("id", "name", "agent_id", "status", "total_recipients", "created_at")
@@ -37,19 +37,13 @@ def batch_json(batch: BatchCall) -> dict[str, Any]:
     }
 
 
-def scenario_plan(call: Call) -> Plan:
-    """The request's ``X-Mock-Scenario``, else the server's default scenario."""
-    name, explicit = call.scenario()
-    return plan_for(name, call.engine.scenarios, explicit)
-
-
 async def create_batch_call(call: Call) -> Response:
     upload = call.params.files.get("file")
     if not isinstance(upload, UploadFile):
         raise InvalidRequest("'file' must be a CSV file upload (multipart/form-data).", param="file")
     content = await upload.read()
     recipients = await off_loop(len(content), parse_csv, upload.filename or "", content, call.engine.settings.limits.max_csv_rows)
-    plan = scenario_plan(call)
+    plan = call.plan(plan_for)
     backend: FormantBackend = call.backend
     agent_id, now = call.body["agent_id"], call.engine.now()
     if agent_id < 1 or len(content) < OFF_LOOP_BYTES:

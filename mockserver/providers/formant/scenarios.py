@@ -16,7 +16,7 @@ from typing import Any
 
 from ...core.errors import InvalidRequest
 from ...core.outcomes import normalise_mix, pick, seconds
-from ...core.registries import resolve_scenario
+from ...core.registries import resolve_or_default
 
 OUTCOMES = ("success", "not_success", "failed", "busy", "no_answer", "unreachable", "socket_failure")
 
@@ -56,11 +56,8 @@ class Plan:
 
 
 def plan_for(name: str | None, user: Mapping[str, dict[str, Any]], explicit: bool = True) -> Plan:
-    """The plan of scenario ``name`` (resolved by ``core.registries.resolve_scenario``, the rule of every provider)."""
-    found, scenario = resolve_scenario(name, user, BUILTIN, explicit)
-    if found is None:
-        found, scenario = "default", BUILTIN["default"]
-    name = found
+    """The plan of scenario ``name`` (resolved by ``core.registries.resolve_or_default``, the rule of every provider)."""
+    name, scenario = resolve_or_default(name, user, BUILTIN, explicit)
     attempts = scenario.get("max_attempts", DEFAULT_MAX_ATTEMPTS)
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         raise InvalidRequest(f"Mock scenario {name!r}: 'max_attempts' must be an integer >= 1, got {attempts!r}.")

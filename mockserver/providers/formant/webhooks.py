@@ -14,6 +14,7 @@ mock has no phone numbers); a final ``failed`` is ``call.failed`` (``call.teleph
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -66,7 +67,7 @@ class FormantWebhooks:
             if batch.frozen:
                 continue  # a fixture batch never moves, so nothing happens to announce
             # a call's attempts are fixed when the batch is created: its events are computed once
-            yield from self._projections.events(batch, (seed, namespace), lambda batch=batch: self._events(namespace, batch, backend, seed))
+            yield from self._projections.events(batch, (seed, namespace), functools.partial(self._events, namespace, batch, backend, seed))
 
     def _events(self, namespace: str, batch: BatchCall, backend: FormantBackend, seed: int) -> list[Event]:
         events: list[Event] = []

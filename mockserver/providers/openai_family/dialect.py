@@ -51,6 +51,14 @@ class Dialect:
         return OpenAIBatchBackend(engine, cancel_event=self.cancel_event)
 
 
+def dialect_of(call: Call) -> Dialect:
+    """The dialect of the provider ``call`` went to (its ``Provider.dialect``)."""
+    dialect = call.provider.dialect
+    if not isinstance(dialect, Dialect):
+        raise TypeError(f"provider {call.provider.name!r} declares no openai_family Dialect (Provider.dialect)")
+    return dialect
+
+
 BATCH_FIELDS = (
     "id", "object", "endpoint", "model", "errors", "input_file_id", "completion_window", "status",
     "output_file_id", "error_file_id", "created_at", "in_progress_at", "expires_at", "finalizing_at",

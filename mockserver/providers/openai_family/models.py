@@ -23,6 +23,7 @@ from ...core.engine import Engine
 from ...core.errors import InvalidRequest, NotFound
 from ...core.lifecycle import IllegalTransition, record
 from ...core.outcomes import digest
+from ...core.pages import cursor_page
 from .inputs import InputLine, LineError, validate_input
 from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
 from .results import body_builder, failure_body, line_usage
@@ -415,7 +416,7 @@ class OpenAIBatchBackend:
         files = sorted(self.files.values(), key=lambda f: (f.created_at, f.seq), reverse=(order == "desc"))
         if purpose:  # the cursor keeps its place whatever its own purpose (it is an object id, as OpenAI's)
             files = [f for f in files if f.purpose == purpose or f.id == after]
-        return _page(files, after, limit)
+        return cursor_page(files, limit, after)
 
     # -- batches -----------------------------------------------------------------------------------
 
@@ -557,6 +558,10 @@ class OpenAIBatchBackend:
         for batch in self._order:
             BATCH_LIFECYCLE.advance(batch, now, self._enter)
         return list(self._order)
+
+    def describe(self, batch: Batch) -> dict[str, Any]:
+        """The admin API's row (``GET /_mock/batches``)."""
+        return {"id": batch.id, "status": batch.state}
 
     # -- lifecycle side effects ------------------------------------------------------------------
 
@@ -786,18 +791,6 @@ def _example_body(endpoint: str, i: int) -> dict[str, Any]:
     if kind == "responses":
         return {"model": "gpt-4o-mini", "input": f"Example question {i + 1}"}
     return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Example question {i + 1}"}]}
-
-
-def _page(items: list[Any], after: str | None, limit: int) -> tuple[list[Any], bool]:
-    """A cursor page: the items after the one whose id is ``after`` (an unknown cursor gives an empty page)."""
-    start = 0
-    if after:
-        ids = [item.id for item in items]
-        if after not in ids:
-            return [], False
-        start = ids.index(after) + 1
-    page = items[start : start + limit]
-    return page, start + limit < len(items)
 
 
 __all__ = ["ACTIVE", "Batch", "BatchPlan", "File", "OpenAIBatchBackend"]

@@ -85,7 +85,8 @@ def _completion(line: InputLine, key: str, created: int) -> dict[str, Any]:
 def _embedding(line: InputLine, key: str, dimensions: int) -> dict[str, Any]:
     raw = line.body.get("input", "")
     inputs = raw if isinstance(raw, list) else [raw]
-    dims = line.body.get("dimensions") if isinstance(line.body.get("dimensions"), int) and line.body["dimensions"] > 0 else dimensions
+    asked = line.body.get("dimensions")
+    dims: int = asked if isinstance(asked, int) and asked > 0 else dimensions
     data = []
     for i, _item in enumerate(inputs):
         seed = digest(key, i)

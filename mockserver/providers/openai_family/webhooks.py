@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import hashlib
 import hmac
 import json
@@ -104,7 +105,7 @@ class StandardWebhooks:
         for batch in list(backend.batches.values()):
             if not batch.extra.get("via_api"):
                 continue  # preloaded by a fixture: it is shown as it stands, nothing is announced
-            yield from self._projections.events(batch, (seed, namespace, *state_key(batch)), lambda batch=batch: self._events(namespace, batch, seed))
+            yield from self._projections.events(batch, (seed, namespace, *state_key(batch)), functools.partial(self._events, namespace, batch, seed))
 
     def _events(self, namespace: str, batch: Batch, seed: int) -> list[Event]:
         moments = projected_moments(batch)

@@ -101,7 +101,7 @@ def batch_stream(lifecycle_status: dict[str, str]):  # type: ignore[no-untyped-d
                 now = engine.now()
                 upcoming, speed = next_moment(batch, now), engine.clock.speed
                 wait = interval if upcoming is None or speed <= 0 else min(interval, (upcoming - now) / speed + 0.005)
-                waiter = asyncio.ensure_future(ctx.wait(wait))
+                waiter: asyncio.Future[Any] = asyncio.ensure_future(ctx.wait(wait))
                 done, _ = await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
                 if reader in done:

@@ -12,6 +12,7 @@ are retried with the same event id and an incremented attempt number").
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -51,7 +52,7 @@ def public_state(outbox: Outbox, namespace: str, batch: Batch, webhook: dict[str
     summary = outbox.summary("phaseo", namespace, batch.id)
     for key in ("next_retry_at", "last_attempt_at", "last_delivered_at", "last_failure_at"):
         summary[key] = iso(summary[key])
-    attempts = []
+    attempts: list[dict[str, Any]] = []
     for delivery in outbox.list("phaseo", namespace, batch.id):
         for number, attempt in enumerate(delivery.attempts, 1):
             attempts.append({
@@ -97,7 +98,7 @@ class PhaseoWebhooks:
             webhook = batch.extra.get("webhook")
             if not isinstance(webhook, dict) or not webhook.get("url") or not batch.extra.get("via_api"):
                 continue
-            yield from self._projections.events(batch, (seed, namespace, *state_key(batch)), lambda batch=batch: self._events(namespace, batch, seed))
+            yield from self._projections.events(batch, (seed, namespace, *state_key(batch)), functools.partial(self._events, namespace, batch, seed))
 
     def _events(self, namespace: str, batch: Batch, seed: int) -> list[Event]:
         webhook = batch.extra["webhook"]

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from ...core.errors import InvalidRequest, MockError, NotFound
+from ...core.errors import InvalidRequest
 from ...core.settings import Settings
 from ..base import Call, Provider, View, bearer_token, check_key, retry_after_headers
 from ..openai_family import view
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
-from ..openai_family.errors import OPENAI_TYPES, respond
-from ..openai_family.handlers import build_handlers, built
-from ..openai_family.models import OpenAIBatchBackend
 from ..openai_family.webhooks import StandardWebhooks
+from .errors import render_error
+from .handlers import HANDLERS
 
 SDK_PLACEHOLDER = "OPENAI_API_KEY"  # portkey-ai global_constants.OPEN_AI_API_KEY
 ROUTING_HEADERS = ("x-portkey-virtual-key", "x-portkey-provider", "x-portkey-config")
-
-# errors the gateway itself answers, in its {"status":"failure"} shape (GW-PK requestValidator);
-# everything else comes back as the provider's error re-wrapped by the gateway
-GATEWAY_KINDS = frozenset({"authentication", "method_not_allowed"})
-
-
-def render_error(error: MockError) -> Response:
-    if error.kind in GATEWAY_KINDS or error.extra.get("gateway"):
-        return respond(error, {"status": "failure", "message": error.message})
-    inner = {"message": f"openai error: {error.message}", "type": OPENAI_TYPES.get(error.kind, "invalid_request_error"), "param": error.param, "code": error.code}
-    return respond(error, {"error": inner, "provider": "openai"})
 
 
 def authenticate(headers: Headers, settings: Settings) -> str:
@@ -49,21 +35,6 @@ def decorate(call: Call | None, response: Response) -> None:
         response.headers.setdefault("x-portkey-trace-id", call.request_id.removeprefix("req_"))
         response.headers.setdefault("x-portkey-retry-attempt-count", "0")
     request_id_header(call, response)
-
-
-async def get_batch_output(call: Call) -> Response:
-    backend: OpenAIBatchBackend = call.backend
-    file, batch = backend.batch_output(call.path_params["batch_id"])
-    if file is not None:
-        await built([file])
-        return Response(file.content, media_type="application/octet-stream")
-    if batch.state == "failed":
-        # the gateway answers the batch's errors with 200 when there is no output file: `new Response(JSON.stringify(
-        # errors), {status: 200})` (GW-PK getBatchOutput.ts), which the Fetch standard labels text/plain;charset=UTF-8
-        errors = {"object": "list", "data": [e.as_dict() for e in batch.validation_errors]}
-        return Response(json.dumps(errors).encode(), headers={"content-type": "text/plain;charset=UTF-8"})
-    # the gateway would fetch the content of a file that does not exist yet: the provider's 404
-    raise NotFound(f"Batch {batch.id} has no output file yet (status '{batch.state}').", param="batch_id")
 
 
 def _duration(seconds: float) -> str:
@@ -90,13 +61,7 @@ PROVIDER = Provider(
     name="portkey",
     prefix="/portkey/v1",
     spec_name="portkey",
-    handlers={
-        **build_handlers(
-            DIALECT,
-            ("createFile", "listFiles", "retrieveFile", "deleteFile", "downloadFile", "createBatch", "listBatches", "retrieveBatch", "cancelBatch"),
-        ),
-        "getBatchOutput": get_batch_output,
-    },
+    handlers=HANDLERS,
     make_backend=DIALECT.make_backend,
     authenticate=authenticate,
     render_error=render_error,
@@ -105,4 +70,5 @@ PROVIDER = Provider(
     view=View(view.rows, view.detail),
     summary="Portkey gateway batches and files (x-portkey-* auth, /output)",
     webhooks=StandardWebhooks("portkey", addition="OpenAI Standard-Webhooks batch events: an opt-in addition (Portkey documents no webhooks)"),
+    dialect=DIALECT,
 )

@@ -26,6 +26,7 @@ from ...core.engine import Engine
 from ...core.errors import InvalidRequest, Unprocessable
 from ...core.lifecycle import record
 from ...core.outcomes import digest, fraction
+from ...core.pages import cursor_page
 from .lifecycle import CALL_LIFECYCLE, CALL_RESULTS
 from .scenarios import CallPlan
 
@@ -263,12 +264,8 @@ class BatchCalls:
             if call.visible and _matches(render(call), criteria):
                 matching.append(call)
         matching.sort(key=lambda c: (c.dial_at, c.seq), reverse=sort_order == "descending")
-        page = matching
-        if pagination_key:
-            ids = [c.id for c in matching]
-            page = matching[ids.index(pagination_key) + 1 :] if pagination_key in ids else []
-        page = page[skip:]
-        return page[:limit], len(page) > limit, len(matching)
+        page, has_more = cursor_page(matching, limit, pagination_key, skip=skip)
+        return page, has_more, len(matching)
 
     # -- admin ----------------------------------------------------------------------------------------
 
@@ -351,13 +348,13 @@ def _matches(call: dict[str, Any], criteria: dict[str, Any]) -> bool:
 def _string_matches(value: Any, rule: dict[str, Any]) -> bool:
     text, wanted = "" if value is None else str(value), rule["value"]
     op = rule["op"]
-    return {
+    return bool({
         "eq": text == wanted,
         "ne": text != wanted,
         "sw": text.startswith(wanted),
         "ew": text.endswith(wanted),
         "co": wanted in text,
-    }[op]
+    }[op])
 
 
 def _number_matches(value: Any, rule: dict[str, Any]) -> bool:
@@ -365,13 +362,13 @@ def _number_matches(value: Any, rule: dict[str, Any]) -> bool:
         return False
     if rule["op"] == "bt":
         low, high = rule["value"]
-        return low <= value <= high
+        return bool(low <= value <= high)
     wanted = rule["value"]
-    return {
+    return bool({
         "eq": value == wanted,
         "ne": value != wanted,
         "gt": value > wanted,
         "ge": value >= wanted,
         "lt": value < wanted,
         "le": value <= wanted,
-    }[rule["op"]]
+    }[rule["op"]])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.responses import Response
 
 from ...core.errors import InvalidRequest
+from ...core.pages import keyed_list
 from ..base import Call, Handler, json_response
 from .batch_calls import BatchCall, PhoneCall
 from .models import BatchTest, Definition, RetellBackend, Run
-from .scenarios import CallPlan, Plan, call_plan_for, plan_for
+from .scenarios import call_plan_for, plan_for
 
 ENGINE_ID_PARAM = {"retell-llm": "llm_id", "conversation-flow": "conversation_flow_id"}
 
@@ -60,17 +62,9 @@ def run_json(run: Run, seed: int) -> dict[str, Any]:
     }
 
 
-def page_json(items: list[dict[str, Any]], ids: list[str], has_more: bool) -> dict[str, Any]:
-    data: dict[str, Any] = {"items": items, "has_more": has_more}
-    if has_more:
-        data["pagination_key"] = ids[-1]
-    return data
-
-
-def scenario_plan(call: Call) -> Plan:
-    """The request's ``X-Mock-Scenario``, else the server's default scenario."""
-    name, explicit = call.scenario()
-    return plan_for(name, call.engine.scenarios, explicit)
+def page_json(items: list[dict[str, Any]], objects: Sequence[Any], has_more: bool) -> dict[str, Any]:
+    """A page of ``objects`` serialised as ``items``; its ``pagination_key`` is the last object's id."""
+    return keyed_list(items, objects[-1].id if objects else None, has_more)
 
 
 def engine_filter(call: Call) -> tuple[str, str | None]:
@@ -78,11 +72,6 @@ def engine_filter(call: Call) -> tuple[str, str | None]:
     SDK's signatures make ``llm_id`` / ``conversation_flow_id`` optional; without one, every engine of that type)."""
     kind = call.query("type")
     return kind, call.query(ENGINE_ID_PARAM[kind]) or None
-
-
-def call_plan(call: Call) -> CallPlan:
-    name, explicit = call.scenario()
-    return call_plan_for(name, call.engine.scenarios, explicit)
 
 
 def batch_call_json(batch: BatchCall) -> dict[str, Any]:
@@ -133,7 +122,7 @@ async def create_batch_call(call: Call) -> Response:
     batch = call.backend.create_batch_call(
         body["from_number"],
         body["tasks"],
-        call_plan(call),
+        call.plan(call_plan_for),
         name=body.get("name"),
         trigger_timestamp=body.get("trigger_timestamp"),
         reserved_concurrency=body.get("reserved_concurrency"),
@@ -154,7 +143,7 @@ async def list_calls(call: Call) -> Response:
         skip=body.get("skip") or 0,
         pagination_key=body.get("pagination_key"),
     )
-    data = page_json([phone_call_json(c) for c in calls], [c.id for c in calls], has_more)
+    data = page_json([phone_call_json(c) for c in calls], calls, has_more)
     if body.get("include_total"):
         data["total"] = total
     return json_response(data)
@@ -166,7 +155,7 @@ async def get_call(call: Call) -> Response:
 
 async def create_batch_test(call: Call) -> Response:
     backend: RetellBackend = call.backend
-    batch = backend.create_batch_test(call.body["response_engine"], call.body["test_case_definition_ids"], scenario_plan(call))
+    batch = backend.create_batch_test(call.body["response_engine"], call.body["test_case_definition_ids"], call.plan(plan_for))
     return json_response(batch_json(batch), status=201)
 
 
@@ -179,7 +168,7 @@ async def list_batch_tests(call: Call) -> Response:
     batches, has_more = call.backend.list_batch_tests(
         kind, engine_id, version=call.query("version"), limit=call.query("limit", 50), pagination_key=call.query("pagination_key")
     )
-    return json_response(page_json([batch_json(b) for b in batches], [b.id for b in batches], has_more))
+    return json_response(page_json([batch_json(b) for b in batches], batches, has_more))
 
 
 async def list_test_runs(call: Call) -> Response:
@@ -187,7 +176,7 @@ async def list_test_runs(call: Call) -> Response:
         call.path_params["test_case_batch_job_id"], limit=call.query("limit", 50), pagination_key=call.query("pagination_key")
     )
     seed = call.engine.settings.seed
-    return json_response(page_json([run_json(r, seed) for r in runs], [r.id for r in runs], has_more))
+    return json_response(page_json([run_json(r, seed) for r in runs], runs, has_more))
 
 
 async def get_test_run(call: Call) -> Response:
@@ -217,7 +206,7 @@ async def list_test_case_definitions(call: Call) -> Response:
     definitions, has_more = call.backend.list_test_case_definitions(
         kind, engine_id, limit=call.query("limit", 50), pagination_key=call.query("pagination_key")
     )
-    return json_response(page_json([definition_json(d) for d in definitions], [d.id for d in definitions], has_more))
+    return json_response(page_json([definition_json(d) for d in definitions], definitions, has_more))
 
 
 async def update_test_case_definition(call: Call) -> Response:

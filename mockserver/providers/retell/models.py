@@ -15,6 +15,7 @@ from ...core.engine import Engine
 from ...core.errors import NotFound, Unprocessable
 from ...core.lifecycle import record
 from ...core.outcomes import fraction, share
+from ...core.pages import cursor_page
 from .batch_calls import BatchCall, BatchCalls, PhoneCall
 from .lifecycle import BATCH_TEST_LIFECYCLE, RUN_LIFECYCLE, RUN_RESULTS
 from .scenarios import DEFAULT_MIX, OUTCOMES, CallPlan, Plan, call_plan_for
@@ -170,13 +171,17 @@ class RetellBackend:
         BATCH_TEST_LIFECYCLE.advance(batch, now, record)
 
     def _page(self, items: list[Any], key: str | None, limit: int, newest_first: bool) -> tuple[list[Any], bool]:
-        """A page after the item ``key`` names (items are sorted by ``seq`` in the given direction)."""
-        if key:
-            if key not in self._seq_of:
-                return [], False  # an unknown key: an empty last page, as the OpenAI family's unknown `after`
-            mark = self._seq_of[key]
-            items = [i for i in items if (i.seq < mark if newest_first else i.seq > mark)]
-        return items[:limit], len(items) > limit
+        """A page after the item ``key`` names (items are sorted by ``seq`` in the given direction). The key may
+        name an item this list leaves out (another engine's, a deleted one): the page starts where it would be;
+        an unknown key gives an empty last page, as the OpenAI family's unknown ``after``."""
+
+        def start_of(key: str) -> int | None:
+            mark = self._seq_of.get(key)
+            if mark is None:
+                return None
+            return next((index for index, item in enumerate(items) if (item.seq < mark if newest_first else item.seq > mark)), len(items))
+
+        return cursor_page(items, limit, key, start_of=start_of)
 
     # -- test case definitions ---------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ...core.errors import InvalidRequest
 from ...core.outcomes import normalise_mix, pick, seconds
-from ...core.registries import resolve_scenario
+from ...core.registries import resolve_or_default
 
 OUTCOMES = ("pass", "fail", "error")
 
@@ -57,11 +57,8 @@ class Plan:
 
 
 def plan_for(name: str | None, user: Mapping[str, dict[str, Any]], explicit: bool = True) -> Plan:
-    """The plan of scenario ``name`` (resolved by ``core.registries.resolve_scenario``, the rule of every provider)."""
-    found, scenario = resolve_scenario(name, user, BUILTIN, explicit)
-    if found is None:
-        found, scenario = "default", BUILTIN["default"]
-    name = found
+    """The plan of scenario ``name`` (resolved by ``core.registries.resolve_or_default``, the rule of every provider)."""
+    name, scenario = resolve_or_default(name, user, BUILTIN, explicit)
     return Plan(name, normalise_mix(scenario.get("outcomes", DEFAULT_MIX), OUTCOMES, name), seconds(scenario, "test_run", name))
 
 
@@ -79,11 +76,8 @@ class CallPlan:
 
 
 def call_plan_for(name: str | None, user: Mapping[str, dict[str, Any]], explicit: bool = True) -> CallPlan:
-    """How the calls of a batch call end (resolved by ``core.registries.resolve_scenario``)."""
-    found, scenario = resolve_scenario(name, user, BUILTIN, explicit)
-    if found is None:
-        found, scenario = "default", BUILTIN["default"]
-    name = found
+    """How the calls of a batch call end (resolved by ``core.registries.resolve_or_default``)."""
+    name, scenario = resolve_or_default(name, user, BUILTIN, explicit)
     concurrency = scenario.get("concurrency", DEFAULT_CONCURRENCY)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidRequest(f"Mock scenario {name!r}: 'concurrency' must be a whole number >= 1, got {concurrency!r}.")
