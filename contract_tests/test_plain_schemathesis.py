@@ -38,7 +38,7 @@ def restricted() -> Iterator[str]:
             try:
                 requests.get(url + "/_mock/clock", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # serve binds first: a slow start is a read timeout
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("mockserver serve did not start") from None
                 time.sleep(0.1)
