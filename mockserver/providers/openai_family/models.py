@@ -453,7 +453,7 @@ class OpenAIBatchBackend:
             batch_id, endpoint, input_file_id, completion_window, metadata, plan, now + settings.durations.expiry_window,
             lines, errors, failures, model, extra,
         )
-        self._enter(batch, "validating", now)
+        record(batch, "validating", now)  # what _enter does for the first state
         self._register(batch, min(now + plan.validating, batch.expires_at))  # its next moment, known without a search
         return batch
 
@@ -466,11 +466,10 @@ class OpenAIBatchBackend:
         context = self._context
         if context.seed != settings.seed or context.embedding_dimensions != settings.embedding_dimensions:
             context = self._context = BatchContext(settings.seed, self.file_prefix, settings.embedding_dimensions)
-        return Batch(
-            id=batch_id, endpoint=endpoint, input_file_id=input_file_id, completion_window=completion_window,
-            metadata=metadata, plan=plan, expires_at=expires_at, seq=self._next_seq(), lines=lines,
-            validation_errors=errors or NO_ERRORS, failures=failures, context=context,
-            model=model, extra=dict(extra) if extra else NO_EXTRA,
+        self._seq += 1
+        return Batch(  # positional (the field order of Batch): a third cheaper than keywords, 10^6 times
+            batch_id, endpoint, input_file_id, completion_window, metadata, plan, expires_at, self._seq, lines,
+            errors or NO_ERRORS, failures, context, model, "validating", 0.0, {}, None, dict(extra) if extra else NO_EXTRA,
         )
 
     def _register(self, batch: Batch, due: float | None = None) -> None:
