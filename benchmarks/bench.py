@@ -41,6 +41,7 @@ from mockserver.providers.openai_family.models import OpenAIBatchBackend
 from mockserver.server.app import create_app
 from mockserver.server.live import free_port
 
+LOOP = "uvloop"
 AUTH = {"Authorization": "Bearer k"}
 LINE = b'{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}}\n'
 
@@ -53,7 +54,7 @@ class Served:
 
     def __init__(self, app: Any) -> None:
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, loop="uvloop", http="httptools",
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, loop=LOOP, http="httptools",
                                 access_log=False, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -78,9 +79,10 @@ class ServedCLI:
     """``mockserver serve`` in a child process (the shipped front door), clock frozen: for the flows, so the
     client's work does not share the server's interpreter."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: str | None = None) -> None:
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.config = config  # YAML settings (the CSV case raises FormantAI's upload limits)
 
     @property
     def url(self) -> str:
@@ -88,7 +90,8 @@ class ServedCLI:
 
     def __enter__(self) -> ServedCLI:
         self.proc = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                                      "--clock-speed", "0", "--log-level", "warning"], stdout=subprocess.DEVNULL)
+                                      "--clock-speed", "0", "--log-level", "warning", *(["--config", self.config] if self.config else [])],
+                                     stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -348,7 +351,17 @@ def sdk_round_trip(lines: int) -> dict[str, float]:
 def get_during_csv(rows: int) -> dict[str, float]:
     csv = ("customer_phone,name\n" + "".join(f"+1415555{i % 10_000:04d},Caller {i}\n" for i in range(rows))).encode()
     latencies: list[float] = []
-    with ServedCLI() as fake, httpx.Client(base_url=fake.url, headers=AUTH, timeout=30) as client:
+    # the defaults refuse a CSV over 10 MiB or 10,000 rows (413): this case raises them to fit the CSV
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        handle.write(f"limits:\n  max_csv_bytes: {len(csv) + 1024}\n  max_csv_rows: {rows}\n")
+    try:
+        return _get_during_csv(csv, rows, handle.name, latencies)
+    finally:
+        os.unlink(handle.name)
+
+
+def _get_during_csv(csv: bytes, rows: int, config: str, latencies: list[float]) -> dict[str, float]:
+    with ServedCLI(config) as fake, httpx.Client(base_url=fake.url, headers=AUTH, timeout=30) as client:
         file_id = client.post("/anyapi/v1/files", data={"purpose": "batch"}, files={"file": ("in.jsonl", LINE)}).json()["id"]
         body = {"input_file_id": file_id, "endpoint": "/v1/chat/completions", "completion_window": "24h"}
         batch_id = client.post("/anyapi/v1/batches", json=body).json()["id"]
@@ -423,7 +436,8 @@ def main() -> None:
     print(f"  <= 800 B per idle batch:              {per:,.0f} B  {verdict(per <= 800)}")
     print(f"  10^6 batches <= 15 s and <= 1 GiB:    {big['seconds']:.1f} s, {big['peak_mib']:,.0f} MiB  {verdict(big['seconds'] <= 15 and big['peak_mib'] <= 1024)}")
     print(f"  50,000-line round trip <= 1 s:        {trip['total']:.2f} s  {verdict(trip['total'] <= 1.0)}")
-    print(f"  GET during the CSV upload <= 100 ms:  max {csv['get_max_ms']:.0f} ms  {verdict(csv['get_max_ms'] <= 100)}")
+    print(f"  GET during the CSV upload <= 100 ms:  max {csv['get_max_ms']:.0f} ms  {verdict(csv['upload_status'] == 200 and csv['get_max_ms'] <= 100)}"
+          + ("" if csv["upload_status"] == 200 else f" (the upload was answered {csv['upload_status']:.0f})"))
 
 
 if __name__ == "__main__":

@@ -38,9 +38,9 @@ class SimulatedClock:
     ) -> None:
         self._source = source
         self._lock = threading.Lock()
-        self._start = float(source() if start is None else start)
-        self._anchor = source()
-        self._speed = _check_speed(speed)
+        # (start, anchor, speed), replaced whole under the lock: a read takes it without the lock and always
+        # sees one consistent triple
+        self._state = (float(source() if start is None else start), source(), _check_speed(speed))
         self._watchers: list[Callable[[], None]] = []
 
     def watch(self, callback: Callable[[], None]) -> None:
@@ -53,11 +53,11 @@ class SimulatedClock:
 
     @property
     def speed(self) -> float:
-        return self._speed
+        return self._state[2]
 
     def now(self) -> float:
-        with self._lock:
-            return self._start + (self._source() - self._anchor) * self._speed
+        start, anchor, speed = self._state
+        return start + (self._source() - anchor) * speed
 
     def advance(self, seconds: float) -> float:
         if isinstance(seconds, bool) or not math.isfinite(seconds) or seconds < 0:
@@ -65,26 +65,25 @@ class SimulatedClock:
         if self.now() + seconds > HORIZON:
             raise ValueError(f"advancing by {seconds:g} s would pass the year 2999")
         with self._lock:
-            self._start += seconds
+            start, anchor, speed = self._state
+            self._state = (start + seconds, anchor, speed)
         self._changed()
         return self.now()
 
     def state(self) -> tuple[float, float, float]:
         """(start, anchor, speed): with the default source (wall time) any process computes the same ``now``."""
-        with self._lock:
-            return self._start, self._anchor, self._speed
+        return self._state
 
     def load_state(self, state: tuple[float, float, float]) -> None:
         """Take the state another process (or this one before a restart) saved."""
         start, anchor, speed = state
         with self._lock:
-            self._start, self._anchor, self._speed = float(start), float(anchor), _check_speed(speed)
+            self._state = (float(start), float(anchor), _check_speed(speed))
 
     def set_speed(self, speed: float) -> None:
         speed = _check_speed(speed)
         with self._lock:
             real = self._source()
-            self._start += (real - self._anchor) * self._speed
-            self._anchor = real
-            self._speed = float(speed)
+            start, anchor, old = self._state
+            self._state = (start + (real - anchor) * old, real, float(speed))
         self._changed()

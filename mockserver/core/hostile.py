@@ -52,22 +52,43 @@ def json_problem(value: Any, max_depth: int, root: str = "") -> tuple[str, str] 
     """The first thing in parsed JSON ``value`` the fake refuses to store: ``(field, what is wrong)``, or None.
 
     Iterative (a hostile body cannot exhaust the stack): nesting deeper than ``max_depth`` and strings or keys
-    that UTF-8 cannot encode (a lone surrogate such as ``"\\ud800"``, which JSON allows) are refused.
+    that UTF-8 cannot encode (a lone surrogate such as ``"\\ud800"``, which JSON allows) are refused. The
+    field's path is spelled only for the item refused (each item keeps its parent's trail and its own key).
     """
-    stack: list[tuple[Any, str, int]] = [(value, root, 0)]
+    stack: list[tuple[Any, Any, int]] = [(value, None, 0)]
     while stack:
-        item, path, depth = stack.pop()
+        item, trail, depth = stack.pop()
         if isinstance(item, str):
-            if not encodable(item):
-                return path or "body", "contains a lone surrogate (not valid Unicode text)"
+            if not item.isascii() and not encodable(item):
+                return _path(root, trail) or "body", "contains a lone surrogate (not valid Unicode text)"
         elif isinstance(item, (dict, list)):
             if depth >= max_depth:
-                return path or "body", f"is nested more than {max_depth} levels deep"
+                return _path(root, trail) or "body", f"is nested more than {max_depth} levels deep"
+            depth += 1
             if isinstance(item, dict):
                 for key, child in item.items():
-                    if not encodable(key):
-                        return _join(path, key), "has a key that is not valid Unicode text (a lone surrogate)"
-                    stack.append((child, _join(path, key), depth + 1))
+                    if not key.isascii() and not encodable(key):
+                        return _join(_path(root, trail), key), "has a key that is not valid Unicode text (a lone surrogate)"
+                    stack.append((child, (trail, key), depth))
             else:
-                stack.extend((child, _join(path, i), depth + 1) for i, child in enumerate(item))
+                stack.extend((child, (trail, i), depth) for i, child in enumerate(item))
     return None
+
+
+def _path(root: str, trail: Any) -> str:
+    """The path of an item from its trail ``(parent's trail, key)`` (None at the root)."""
+    keys = []
+    while trail is not None:
+        trail, key = trail
+        keys.append(key)
+    path = root
+    for key in reversed(keys):
+        path = _join(path, key)
+    return path
+
+
+def cannot_hold_problem(text: str, max_depth: int) -> bool:
+    """True if the JSON text ``text`` (a str, so it holds no surrogate itself) can give no ``json_problem``:
+    no ``\\u`` escape (the only way to write a lone surrogate) and at most ``max_depth`` brackets that open
+    (its nesting is at most their number). Cheap: a line it passes needs no walk; any other line is walked."""
+    return "\\u" not in text and text.count("{") + text.count("[") <= max_depth

@@ -13,9 +13,42 @@ _HEX = "0123456789abcdef"
 _MASK64 = (1 << 64) - 1
 
 
+def _table(alphabet: str) -> bytes | None:
+    """The top byte of a 32-bit word -> the character ``alphabet[getrandbits(bits)]`` takes from that word
+    (its top ``bits`` bits), or NUL where that draw is rejected (beyond the alphabet). None for an alphabet
+    that rejects more than one draw in eight (hexadecimal: one in two), which is drawn one by one."""
+    size, bits = len(alphabet), len(alphabet).bit_length()
+    if size * 8 < 7 << bits:
+        return None
+    shift = 8 - bits
+    return bytes(ord(alphabet[b >> shift]) if b >> shift < size else 0 for b in range(256))
+
+
+_TABLES: dict[str, bytes | None] = {}
+
+
 def _choices(stream: random.Random, alphabet: str, length: int) -> str:
-    """``"".join(stream.choice(alphabet) for _ in range(length))``, the same characters drawn the same way
-    (Random.choice's rejection sampling on getrandbits), at a fraction of the cost."""
+    """``"".join(stream.choice(alphabet) for _ in range(length))``: the same characters from the same draws.
+
+    Random.choice takes ``getrandbits(bits)`` (the top ``bits`` bits of one 32-bit word of the Mersenne
+    Twister) and draws again while it is beyond the alphabet. ``getrandbits(32 * n)`` is the next ``n`` words,
+    least significant first, so one call gives a whole id's words; only as many words are drawn as the
+    choices would have consumed (a rejected word is followed by as many more as were rejected), so the
+    stream is left where the one-by-one draws leave it. ASCII alphabets of 1 to 255 characters, no NUL."""
+    if alphabet not in _TABLES:
+        _TABLES[alphabet] = _table(alphabet)
+    table = _TABLES[alphabet]
+    if table is None:
+        return _one_by_one(stream, alphabet, length)
+    out = stream.getrandbits(32 * length).to_bytes(4 * length, "little")[3::4].translate(table)
+    while b"\0" in out:  # rejected words (their table entry): draw as many again
+        out = out.replace(b"\0", b"")
+        need = length - len(out)
+        out += stream.getrandbits(32 * need).to_bytes(4 * need, "little")[3::4].translate(table)
+    return out.decode("ascii")
+
+
+def _one_by_one(stream: random.Random, alphabet: str, length: int) -> str:
     size = len(alphabet)
     bits = size.bit_length()
     getrandbits = stream.getrandbits

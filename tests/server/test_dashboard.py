@@ -104,6 +104,34 @@ def test_state_lists_every_providers_batches_with_masked_keys(server: LiveServer
     assert formant_detail["metrics"]["total_processed"] == 2 and formant_detail["calls"][0]["parameters"] == {"customer_name": "Ann"}
 
 
+def test_retell_batch_calls_are_listed_with_their_tasks_as_calls(server: LiveServer) -> None:
+    server.engine.clock.set_speed(0)
+    retell = Retell(api_key="retell-calls-key", base_url=server.base_url("retell"), max_retries=0)
+    now_ms = int(server.engine.now() * 1000)
+    tasks = [{"to_number": f"+1415555010{i}"} for i in range(3)]
+    dialling = retell.batch_call.create_batch_call(from_number="+14155550199", tasks=tasks, name="Reminders <b>today</b>")  # type: ignore[arg-type]
+    later = retell.batch_call.create_batch_call(from_number="+14155550199", tasks=tasks[:1], name="Tomorrow", trigger_timestamp=now_ms + 3_600_000)  # type: ignore[arg-type]
+    rows = {row["id"]: row for row in _state(server)["batches"] if row["provider"] == "retell"}
+    assert set(rows) == {dialling.batch_call_id, later.batch_call_id}
+    now_row, later_row = rows[dialling.batch_call_id], rows[later.batch_call_id]
+    assert (now_row["kind"], now_row["status"], now_row["label"]) == ("batch_call", "in_progress", "Reminders <b>today</b>")
+    assert [m["state"] for m in now_row["timeline"]] == ["scheduled", "in_progress"] and [m["state"] for m in now_row["planned"]] == ["complete"]
+    assert now_row["progress"] == {"total": 3, "succeeded": 0, "failed": 0} and now_row["counts"]["total_count"] == 3
+    assert later_row["status"] == "scheduled" and [m["state"] for m in later_row["planned"]] == ["in_progress", "complete"]
+    waiting = _detail(server, later_row)
+    assert [(c["to_number"], c["status"], c["call_id"]) for c in waiting["phone_calls"]] == [("+14155550100", "queued", None)]
+
+    server.engine.clock.advance(60)
+    done = _detail(server, {**now_row, "provider": "retell"})
+    assert done["status"] == "complete" and [m["state"] for m in done["timeline"]] == ["scheduled", "in_progress", "complete"]
+    assert done["from_number"] == "+14155550199" and done["phone_calls_total"] == 3
+    assert {c["status"] for c in done["phone_calls"]} <= {"ended", "not_connected", "error"} and all(c["disconnection_reason"] for c in done["phone_calls"])
+    criteria = {"batch_call_id": {"type": "string", "op": "eq", "value": dialling.batch_call_id}}
+    listed = {call.call_id: call for call in retell.call.list(filter_criteria=criteria).items}  # type: ignore[arg-type]
+    assert {c["call_id"]: c["status"] for c in done["phone_calls"]} == {call_id: call.call_status for call_id, call in listed.items()}
+    assert done["progress"]["succeeded"] + done["progress"]["failed"] == 3
+
+
 def test_line_previews_show_what_the_batch_writes(server: LiveServer) -> None:
     server.engine.clock.set_speed(0)
     client = _anyapi(server)

@@ -104,6 +104,9 @@ def make_batches(fake: LiveServer) -> dict[str, str]:
     ids["retell"] = retell.tests.create_batch_test(
         response_engine=LLM, test_case_definition_ids=[c.test_case_definition_id for c in cases]
     ).test_case_batch_job_id
+    ids["retell_calls"] = retell.batch_call.create_batch_call(
+        from_number="+14155550123", tasks=[{"to_number": "+14155550177"}, {"to_number": "+14155550178"}], name="Clinic reminders"
+    ).batch_call_id
     csv = b"customer_phone,customer_name\n+15550100001,Ann\n+15550100002,Bob\n+15550100003,Cleo\n"
     formant = httpx.post(
         fake.base_url("formant") + "/v1/batch-call",
@@ -117,14 +120,17 @@ def make_batches(fake: LiveServer) -> dict[str, str]:
 
 
 def row(page: Any, provider: str) -> Any:
+    """The row of a provider's one job; "retell_calls": Retell's batch call (its batch test is "retell")."""
+    if provider.startswith("retell"):
+        return page.locator(f'[data-testid=batch-row][data-provider="retell"][data-kind="{"batch_call" if provider == "retell_calls" else "batch_test"}"]')
     return page.locator(f'[data-testid=batch-row][data-provider="{provider}"]')
 
 
 def test_batches_appear_advance_from_the_page_and_complete(page: Any, fake: LiveServer, tmp_path: Path) -> None:
     ids = make_batches(fake)
     page.goto(fake.url + "/_mock/ui")
-    expect(page.locator("[data-testid=batch-row]")).to_have_count(4, timeout=TIMEOUT)
-    for provider, status in (("anyapi", "validating"), ("phaseo", "validating"), ("retell", "in_progress"), ("formant", "pending")):
+    expect(page.locator("[data-testid=batch-row]")).to_have_count(5, timeout=TIMEOUT)
+    for provider, status in (("anyapi", "validating"), ("phaseo", "validating"), ("retell", "in_progress"), ("retell_calls", "in_progress"), ("formant", "pending")):
         expect(row(page, provider)).to_have_attribute("data-status", status)
         expect(row(page, provider)).to_have_attribute("data-id", ids[provider])
     expect(page.locator("[data-testid=clock-speed]")).to_have_text("frozen")
@@ -138,7 +144,7 @@ def test_batches_appear_advance_from_the_page_and_complete(page: Any, fake: Live
 
     # filters
     page.select_option("[data-testid=filter-provider]", "retell")
-    expect(page.locator("[data-testid=batch-row]")).to_have_count(1)
+    expect(page.locator("[data-testid=batch-row]")).to_have_count(2)
     page.select_option("[data-testid=filter-provider]", "")
     page.fill("[data-testid=filter-text]", "nightly")
     expect(page.locator("[data-testid=batch-row]")).to_have_count(1)
@@ -157,7 +163,7 @@ def test_batches_appear_advance_from_the_page_and_complete(page: Any, fake: Live
     page.fill("[data-testid=advance-amount]", "1")
     page.select_option("[data-testid=advance-unit]", "60")
     page.click("[data-testid=advance]")
-    for provider, status in (("anyapi", "completed"), ("phaseo", "completed"), ("retell", "complete"), ("formant", "completed")):
+    for provider, status in (("anyapi", "completed"), ("phaseo", "completed"), ("retell", "complete"), ("retell_calls", "complete"), ("formant", "completed")):
         expect(row(page, provider)).to_have_attribute("data-status", status, timeout=TIMEOUT)
     assert fake.engine.now() - before == pytest.approx(60.0)
 
@@ -178,6 +184,11 @@ def test_batches_appear_advance_from_the_page_and_complete(page: Any, fake: Live
     outcomes = page.locator("[data-testid=run-row] .st").all_inner_texts()
     assert set(outcomes) <= {"pass", "fail", "error"}
     expect(page.locator("[data-testid=detail-counts]")).to_contain_text("total_count: 3")
+    row(page, "retell_calls").click()  # a batch call: its tasks as the phone calls they became
+    expect(page.locator("[data-testid=phone-call-row]")).to_have_count(2, timeout=TIMEOUT)
+    expect(page.locator("[data-testid=phone-calls]")).to_contain_text("+14155550178")
+    assert set(page.locator("[data-testid=phone-call-row] .st").all_inner_texts()) <= {"ended", "not_connected", "error"}
+    assert [m.split(" ")[0] for m in page.locator("[data-testid=timeline-mark]").all_inner_texts()] == ["scheduled", "in_progress", "complete"]
     row(page, "formant").click()
     expect(page.locator("[data-testid=call-row]")).to_have_count(3, timeout=TIMEOUT)
     expect(page.locator("[data-testid=calls]")).to_contain_text("+15550100002")
@@ -219,7 +230,7 @@ def test_batches_appear_advance_from_the_page_and_complete(page: Any, fake: Live
 def test_clock_scenarios_faults_and_journal_from_the_page(page: Any, fake: LiveServer) -> None:
     make_batches(fake)
     page.goto(fake.url + "/_mock/ui")
-    expect(page.locator("[data-testid=batch-row]")).to_have_count(4, timeout=TIMEOUT)
+    expect(page.locator("[data-testid=batch-row]")).to_have_count(5, timeout=TIMEOUT)
     page.click("[data-testid=resume]")
     expect(page.locator("[data-testid=clock-speed]")).to_have_text("×1", timeout=TIMEOUT)
     assert fake.engine.clock.speed == 1.0

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ...core.hostile import excerpt, json_problem
+from ...core.hostile import cannot_hold_problem, excerpt, json_problem
 
 # orjson reads integers beyond 64 bits as floats where the standard library keeps them exact: a file with a
 # run of 19 digits anywhere is read by the standard library (digits mapped to "0", then one substring search)
@@ -67,7 +67,7 @@ def validate_input(content: bytes, endpoint: str, max_requests: int, max_errors:
         except (ValueError, RecursionError):
             errors.append(LineError("invalid_json_line", "This line is not parseable as valid JSON.", n))
             continue
-        problem = json_problem(item, MAX_LINE_DEPTH)
+        problem = None if cannot_hold_problem(raw, MAX_LINE_DEPTH) else json_problem(item, MAX_LINE_DEPTH)
         if problem is not None:  # a lone surrogate would break the output file; deep nesting every walk of it
             errors.append(LineError("invalid_json_line", f"This line cannot be used: '{problem[0]}' {problem[1]}.", n, problem[0]))
             continue

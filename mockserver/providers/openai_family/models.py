@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
-import orjson
-
 from ...core.engine import Engine
 from ...core.errors import InvalidRequest, NotFound
 from ...core.lifecycle import IllegalTransition, record
@@ -26,19 +24,10 @@ from ...core.outcomes import digest
 from ...core.pages import cursor_page
 from .inputs import InputLine, LineError, validate_input
 from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
-from .results import body_builder, failure_body, line_usage
+from .results import failure_body, row_json, success_row_writer, usage_counter
 
 BATCH_FILE_TTL = 30 * 86_400  # files with purpose=batch expire after 30 days
 _BASE62 = string.ascii_letters + string.digits
-
-
-def _row_json(row: dict[str, Any]) -> bytes:
-    """One line of a result file: compact JSON by orjson (ten times the standard library's speed on a 41 MB
-    output); what orjson refuses (an integer beyond 64 bits echoed from a request) by the standard library."""
-    try:
-        return orjson.dumps(row)
-    except TypeError:
-        return json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def derived_id(prefix: str, *parts: object, length: int = 24) -> str:
@@ -239,9 +228,10 @@ class Batch:
             if "in_progress" in self.moments:
                 done = self.done(self.entered_at)
                 failures = set(self.failures[: self.failed_among(done)])
+                count = usage_counter(self.endpoint)
                 for index in range(done):
                     if index not in failures:
-                        i, o = line_usage(self.endpoint, self.lines[index])
+                        i, o = count(self.lines[index])
                         tokens_in, tokens_out = tokens_in + i, tokens_out + o
             self.cached_usage = {
                 "input_tokens": tokens_in,
@@ -264,13 +254,16 @@ class Batch:
         rows: list[bytes] = []
         failures = set(self.failures)
         started = "in_progress" in self.moments
-        success_body = body_builder(self.endpoint)
+        success_row = success_row_writer(self.endpoint)
         for index, line in enumerate(self.lines if started else []):
             undone = index >= done
             failed = not undone and index in failures
             if (role == "output") == (undone or failed):
                 continue
             key = sha256(f"{self.id}:{index}".encode()).hexdigest()  # digest(self.id, index), inlined
+            if not undone and not failed:
+                rows.append(success_row(line, key, created, dims))
+                continue
             row: dict[str, Any] = {"id": f"batch_req_{key[:32]}", "custom_id": line.custom_id}
             if undone:
                 row["response"] = None
@@ -280,15 +273,11 @@ class Batch:
                     if reason != "batch_cancelled"
                     else "This request was not executed because the batch was cancelled.",
                 }
-            elif failed:
+            else:
                 status, body = failure_body(key)
                 row["response"] = {"status_code": status, "request_id": "req_" + key[32:64], "body": body}
                 row["error"] = None
-            else:
-                body = success_body(line, key, created, dims)
-                row["response"] = {"status_code": 200, "request_id": "req_" + key[32:64], "body": body}
-                row["error"] = None
-            rows.append(_row_json(row))
+            rows.append(row_json(row))
         return b"\n".join(rows) + b"\n" if rows else b""
 
 
@@ -465,7 +454,7 @@ class OpenAIBatchBackend:
             batch_id, endpoint, input_file_id, completion_window, metadata, plan, now + settings.durations.expiry_window,
             lines, errors, failures, model, extra,
         )
-        self._enter(batch, "validating", now)
+        record(batch, "validating", now)  # what _enter does for the first state
         self._register(batch, min(now + plan.validating, batch.expires_at))  # its next moment, known without a search
         return batch
 
@@ -478,11 +467,10 @@ class OpenAIBatchBackend:
         context = self._context
         if context.seed != settings.seed or context.embedding_dimensions != settings.embedding_dimensions:
             context = self._context = BatchContext(settings.seed, self.file_prefix, settings.embedding_dimensions)
-        return Batch(
-            id=batch_id, endpoint=endpoint, input_file_id=input_file_id, completion_window=completion_window,
-            metadata=metadata, plan=plan, expires_at=expires_at, seq=self._next_seq(), lines=lines,
-            validation_errors=errors or NO_ERRORS, failures=failures, context=context,
-            model=model, extra=dict(extra) if extra else NO_EXTRA,
+        self._seq += 1
+        return Batch(  # positional (the field order of Batch): a third cheaper than keywords, 10^6 times
+            batch_id, endpoint, input_file_id, completion_window, metadata, plan, expires_at, self._seq, lines,
+            errors or NO_ERRORS, failures, context, model, "validating", 0.0, {}, None, dict(extra) if extra else NO_EXTRA,
         )
 
     def _register(self, batch: Batch, due: float | None = None) -> None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 from ...core.outcomes import digest
 from .inputs import InputLine
 
 
 def _tokens(text: str) -> int:
-    return max(1, math.ceil(len(text) / 4))
+    return max(1, (len(text) + 3) // 4)  # ceil(len / 4)
 
 
 def _prompt_text(body: dict[str, Any]) -> str:
@@ -39,15 +42,22 @@ def _reply(line: InputLine, key: str, prompt_text: str | None = None) -> str:
     return f"Mock response {key[:8]} to: {snippet}" if snippet else f"Mock response {key[:8]}."
 
 
-def _chat(line: InputLine, key: str, created: int) -> dict[str, Any]:
+def _chat_values(line: InputLine, key: str, created: int) -> tuple[Any, ...]:
     prompt_text = _prompt_text(line.body)  # once: the reply quotes it and the usage counts it
     text = _reply(line, key, prompt_text)
     prompt_tokens, completion_tokens = _tokens(prompt_text), _tokens(text)
+    model = line.body.get("model", "gpt-4o-mini")
+    return f"chatcmpl-{key[:29]}", created, model, text, prompt_tokens, completion_tokens, prompt_tokens + completion_tokens, f"fp_{key[29:39]}"
+
+
+def _chat_shape(
+    id: Any, created: Any, model: Any, text: Any, prompt_tokens: Any, completion_tokens: Any, total_tokens: Any, fingerprint: Any
+) -> dict[str, Any]:
     return {
-        "id": f"chatcmpl-{key[:29]}",
+        "id": id,
         "object": "chat.completion",
         "created": created,
-        "model": line.body.get("model", "gpt-4o-mini"),
+        "model": model,
         "choices": [
             {
                 "index": 0,
@@ -59,26 +69,31 @@ def _chat(line: InputLine, key: str, created: int) -> dict[str, Any]:
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
+            "total_tokens": total_tokens,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
         },
         "service_tier": "default",
-        "system_fingerprint": f"fp_{key[29:39]}",
+        "system_fingerprint": fingerprint,
     }
 
 
-def _completion(line: InputLine, key: str, created: int) -> dict[str, Any]:
+def _completion_values(line: InputLine, key: str, created: int) -> tuple[Any, ...]:
     prompt_text = _prompt_text(line.body)  # once: the reply quotes it and the usage counts it
     text = _reply(line, key, prompt_text)
     prompt_tokens, completion_tokens = _tokens(prompt_text), _tokens(text)
+    model = line.body.get("model", "gpt-3.5-turbo-instruct")
+    return f"cmpl-{key[:29]}", created, model, text, prompt_tokens, completion_tokens, prompt_tokens + completion_tokens
+
+
+def _completion_shape(id: Any, created: Any, model: Any, text: Any, prompt_tokens: Any, completion_tokens: Any, total_tokens: Any) -> dict[str, Any]:
     return {
-        "id": f"cmpl-{key[:29]}",
+        "id": id,
         "object": "text_completion",
         "created": created,
-        "model": line.body.get("model", "gpt-3.5-turbo-instruct"),
+        "model": model,
         "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": total_tokens},
     }
 
 
@@ -97,20 +112,27 @@ def _embedding(line: InputLine, key: str, dimensions: int) -> dict[str, Any]:
     return {"object": "list", "data": data, "model": line.body.get("model", "text-embedding-3-small"), "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
 
-def _response(line: InputLine, key: str, created: int) -> dict[str, Any]:
+def _response_values(line: InputLine, key: str, created: int) -> tuple[Any, ...]:
     prompt_text = _prompt_text(line.body)
     text = _reply(line, key, prompt_text)
     input_tokens, output_tokens = _tokens(prompt_text), _tokens(text)
+    model = line.body.get("model", "gpt-4o-mini")
+    return f"resp_{key[:40]}", created, model, f"msg_{key[:40]}", text, input_tokens, output_tokens, input_tokens + output_tokens
+
+
+def _response_shape(
+    id: Any, created: Any, model: Any, message_id: Any, text: Any, input_tokens: Any, output_tokens: Any, total_tokens: Any
+) -> dict[str, Any]:
     return {
-        "id": f"resp_{key[:40]}",
+        "id": id,
         "object": "response",
         "created_at": created,
         "status": "completed",
-        "model": line.body.get("model", "gpt-4o-mini"),
+        "model": model,
         "output": [
             {
                 "type": "message",
-                "id": f"msg_{key[:40]}",
+                "id": message_id,
                 "status": "completed",
                 "role": "assistant",
                 "content": [{"type": "output_text", "text": text, "annotations": []}],
@@ -121,7 +143,7 @@ def _response(line: InputLine, key: str, created: int) -> dict[str, Any]:
             "input_tokens_details": {"cached_tokens": 0},
             "output_tokens": output_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": input_tokens + output_tokens,
+            "total_tokens": total_tokens,
         },
     }
 
@@ -131,18 +153,93 @@ def success_body(endpoint: str, line: InputLine, key: str, created: int, dimensi
 
 
 BodyBuilder = Callable[[InputLine, str, int, int], dict[str, Any]]
+Values = Callable[[InputLine, str, int], tuple[Any, ...]]
+Shape = Callable[..., dict[str, Any]]
+
+# the endpoints whose body is a shape filled with values (the embeddings' vector is computed whole)
+_SHAPED: dict[str, tuple[Values, Shape]] = {
+    "chat/completions": (_chat_values, _chat_shape),
+    "completions": (_completion_values, _completion_shape),
+    "responses": (_response_values, _response_shape),
+}
+
+
+def _kind(endpoint: str) -> str:
+    return endpoint.rstrip("/").split("/v1/")[-1].lstrip("/")
 
 
 def body_builder(endpoint: str) -> BodyBuilder:
     """success_body for one endpoint, resolved once: (line, key, created, dimensions) -> body."""
-    kind = endpoint.rstrip("/").split("/v1/")[-1].lstrip("/")
+    kind = _kind(endpoint)
     if kind == "embeddings":
         return lambda line, key, created, dimensions: _embedding(line, key, dimensions)
-    if kind == "completions":
-        return lambda line, key, created, dimensions: _completion(line, key, created)
-    if kind == "responses":
-        return lambda line, key, created, dimensions: _response(line, key, created)
-    return lambda line, key, created, dimensions: _chat(line, key, created)
+    values, shape = _SHAPED.get(kind, _SHAPED["chat/completions"])
+    return lambda line, key, created, dimensions: shape(*values(line, key, created))
+
+
+def row_json(row: dict[str, Any]) -> bytes:
+    """One line of a result file: compact JSON by orjson (ten times the standard library's speed on a 41 MB
+    output); what orjson refuses (an integer beyond 64 bits echoed from a request) by the standard library."""
+    try:
+        return orjson.dumps(row)
+    except TypeError:
+        return json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _success_row(row_id: Any, custom_id: Any, request_id: Any, body: Any) -> dict[str, Any]:
+    return {"id": row_id, "custom_id": custom_id, "response": {"status_code": 200, "request_id": request_id, "body": body}, "error": None}
+
+
+RowWriter = Callable[[InputLine, str, int, int], bytes]
+
+
+def success_row_writer(endpoint: str) -> RowWriter:
+    """(line, key, created, dimensions) -> the output file's line for a request that succeeded: the bytes of
+    ``row_json`` of its row, written faster for the shaped endpoints. Their row (``_success_row`` around the
+    body shape) is serialised once with a placeholder string per value; the placeholders, quotes included,
+    are where each line's values go, each as orjson writes it (what it would write inside the whole row). A
+    value orjson refuses sends that line through ``row_json``."""
+    build = body_builder(endpoint)
+
+    def by_dict(line: InputLine, key: str, created: int, dimensions: int) -> bytes:
+        return row_json(_success_row(f"batch_req_{key[:32]}", line.custom_id, "req_" + key[32:64], build(line, key, created, dimensions)))
+
+    kind = _kind(endpoint)
+    if kind == "embeddings":
+        return by_dict
+    values, shape = _SHAPED.get(kind, _SHAPED["chat/completions"])
+    template = _template(shape)
+    dumps = orjson.dumps
+
+    def by_template(line: InputLine, key: str, created: int, dimensions: int) -> bytes:
+        try:
+            return template % (dumps(f"batch_req_{key[:32]}"), dumps(line.custom_id), dumps("req_" + key[32:64]), *map(dumps, values(line, key, created)))
+        except TypeError:
+            return by_dict(line, key, created, dimensions)
+
+    return by_template
+
+
+_TEMPLATES: dict[Shape, bytes] = {}
+
+
+def _template(shape: Shape) -> bytes:
+    """``orjson.dumps(_success_row(..., shape(...)))`` as a %-format with one ``%s`` per value, in order."""
+    template = _TEMPLATES.get(shape)
+    if template is None:
+        count = shape.__code__.co_argcount
+        marks = [f"@@slot{i}@@" for i in range(3 + count)]
+        text = orjson.dumps(_success_row(*marks[:3], shape(*marks[3:])))
+        pieces = []
+        for mark in marks:
+            quoted = b'"' + mark.encode() + b'"'
+            if text.count(quoted) != 1:
+                raise AssertionError(f"{shape.__name__}: each value must appear once in the row, {mark} does not")
+            before, _, text = text.partition(quoted)
+            pieces.append(before)
+        pieces.append(text)
+        template = _TEMPLATES[shape] = b"%s".join(piece.replace(b"%", b"%%") for piece in pieces)
+    return template
 
 
 _FAILURES = (
@@ -172,9 +269,22 @@ _ANY_KEY = "0" * 64  # a reply's length does not depend on its key (the key show
 def line_usage(endpoint: str, line: InputLine) -> tuple[int, int]:
     """``usage_of(success_body(endpoint, line, ...))`` without building the body (no reply text, no vector):
     what a batch's usage adds up without writing its output file. A test holds the two equal."""
-    kind = endpoint.rstrip("/").split("/v1/")[-1].lstrip("/")
-    if kind == "embeddings":
-        raw = line.body.get("input", "")
-        inputs = raw if isinstance(raw, list) else [raw]
-        return sum(_tokens(str(item)) for item in inputs), 0
-    return _tokens(_prompt_text(line.body)), _tokens(_reply(line, _ANY_KEY))
+    return usage_counter(endpoint)(line)
+
+
+def usage_counter(endpoint: str) -> Callable[[InputLine], tuple[int, int]]:
+    """``line_usage`` for one endpoint, resolved once."""
+    if _kind(endpoint) == "embeddings":
+        return _embedding_usage
+    return _text_usage
+
+
+def _embedding_usage(line: InputLine) -> tuple[int, int]:
+    raw = line.body.get("input", "")
+    inputs = raw if isinstance(raw, list) else [raw]
+    return sum(_tokens(str(item)) for item in inputs), 0
+
+
+def _text_usage(line: InputLine) -> tuple[int, int]:
+    prompt_text = _prompt_text(line.body)
+    return _tokens(prompt_text), _tokens(_reply(line, _ANY_KEY, prompt_text))

@@ -181,7 +181,7 @@
     const now = data.clock.now;
     for (const b of rows) {
       const next = b.planned.length ? b.planned[0] : null;
-      const tr = el("tr", { "data-testid": "batch-row", "data-provider": b.provider, "data-id": b.id, "data-status": b.status, class: state.selected === rowKey(b) ? "selected" : null },
+      const tr = el("tr", { "data-testid": "batch-row", "data-provider": b.provider, "data-id": b.id, "data-kind": b.kind, "data-status": b.status, class: state.selected === rowKey(b) ? "selected" : null },
         el("td", { text: b.provider }),
         el("td", { class: "mono", text: b.key }),
         el("td", { class: "id", text: b.id }),
@@ -261,6 +261,7 @@
     box.append(el("h3", { text: d.counts_label }), progressBar(d.progress), counts(d.counts));
     if (d.kind === "batch") renderOpenAI(box, d);
     else if (d.kind === "batch_test") renderRetell(box, d);
+    else if (d.phone_calls) renderPhoneCalls(box, d);
     else if (d.kind === "batch_call") renderFormant(box, d);
   }
 
@@ -287,6 +288,22 @@
     }
     table.append(body);
     box.append(table);
+  }
+
+  function renderPhoneCalls(box, d) {
+    box.append(kv([["from", d.from_number], ["scenario", d.scenario], ["reserved concurrency", d.reserved_concurrency === null ? undefined : d.reserved_concurrency],
+      ["call time window", d.call_time_window === null ? undefined : d.call_time_window]]));
+    box.append(el("h3", { text: `tasks (${d.phone_calls_total})` }));
+    const table = el("table", { class: "grid", "data-testid": "phone-calls" }, el("thead", {}, el("tr", {}, ...["task", "to", "call", "status", "dials", "ends", "reason"].map((h) => el("th", { text: h })))));
+    const body = el("tbody");
+    for (const c of d.phone_calls) {
+      body.append(el("tr", { "data-testid": "phone-call-row" }, el("td", { text: c.index }), el("td", { class: "mono", text: c.to_number }),
+        el("td", { class: "id", text: c.call_id || "not dialled yet" }), el("td", {}, el("span", { class: "st " + c.status, text: c.status })),
+        el("td", { text: relative(c.dial_at, d.now) }), el("td", { text: relative(c.end_at, d.now) }), el("td", { text: c.disconnection_reason || "" })));
+    }
+    table.append(body);
+    box.append(table);
+    if (d.phone_calls_total > d.phone_calls.length) box.append(el("p", { class: "note", text: `… ${d.phone_calls_total - d.phone_calls.length} more tasks` }));
   }
 
   function renderFormant(box, d) {

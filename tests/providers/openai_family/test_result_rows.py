@@ -1,0 +1,51 @@
+"""A success line of an output file is written from a template (issue 10: the 50,000-line round trip): its bytes
+must be those of the row object serialised whole, whatever the request held."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mockserver.providers.openai_family.inputs import InputLine
+from mockserver.providers.openai_family.results import row_json, success_body, success_row_writer
+
+ENDPOINTS = ["/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/embeddings", "/v1/unknown"]
+KEY = "f00dfeed" * 8
+text = st.text(max_size=90)
+models = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False) | text | st.lists(text, max_size=2) | st.dictionaries(text, text, max_size=2)
+
+
+def whole_row(endpoint: str, line: InputLine, created: int) -> bytes:
+    body = success_body(endpoint, line, KEY, created, 3)
+    return row_json({"id": f"batch_req_{KEY[:32]}", "custom_id": line.custom_id,
+                     "response": {"status_code": 200, "request_id": "req_" + KEY[32:], "body": body}, "error": None})
+
+
+def body_for(endpoint: str, prompt: str, model: Any, listed: bool) -> dict[str, Any]:
+    if endpoint.endswith("chat/completions") or endpoint.endswith("unknown"):
+        content: Any = [{"type": "text", "text": prompt}, {"type": "image_url"}] if listed else prompt
+        body: dict[str, Any] = {"messages": [{"role": "user", "content": content}, {"role": "system", "content": "% %s"}]}
+    elif endpoint.endswith("embeddings"):
+        body = {"input": [prompt, "x"] if listed else prompt}
+    else:
+        body = {("prompt" if endpoint.endswith("/completions") else "input"): [prompt, 7] if listed else prompt}
+    if model is not None:
+        body["model"] = model
+    return body
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@given(custom_id=text, prompt=text, model=models, listed=st.booleans(), created=st.integers(min_value=0, max_value=2**40))
+def test_a_templated_row_is_the_row_serialised_whole(endpoint: str, custom_id: str, prompt: str, model: Any, listed: bool, created: int) -> None:
+    line = InputLine(custom_id, body_for(endpoint, prompt, model, listed))
+    assert success_row_writer(endpoint)(line, KEY, created, 3) == whole_row(endpoint, line, created)
+
+
+def test_a_value_orjson_refuses_takes_the_whole_row_path() -> None:
+    line = InputLine("big", {"model": 10**30, "messages": [{"role": "user", "content": "hi"}]})
+    row = success_row_writer("/v1/chat/completions")(line, KEY, 1, 3)
+    assert row == whole_row("/v1/chat/completions", line, 1)
+    assert b'"model":1000000000000000000000000000000' in row
