@@ -229,7 +229,7 @@ def _template(shape: Shape) -> bytes:
     if template is None:
         count = shape.__code__.co_argcount
         marks = [f"@@slot{i}@@" for i in range(3 + count)]
-        text = orjson.dumps(_success_row(*marks[:3], shape(*marks[3:])))
+        text = orjson.dumps(_success_row(marks[0], marks[1], marks[2], shape(*marks[3:])))
         pieces = []
         for mark in marks:
             quoted = b'"' + mark.encode() + b'"'
