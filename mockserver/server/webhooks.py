@@ -3,18 +3,23 @@ simulated clock, then derives the events whose moment has passed, and sends what
 
 No task, thread or timer exists per batch: the task keeps one timer (the earliest projected event or retry),
 and is woken early by every clock change (``SimulatedClock.watch``) and after every HTTP write (a create or
-a cancel may move the next moment). It starts with the first request the served app answers, in that loop.
+a cancel may move the next moment). It starts with the first request the served app answers, in that loop,
+and ends with the app: at the lifespan's shutdown, or when its loop cancels it (``asyncio.run``'s end). Its
+waits use ``asyncio.timeout``, not ``asyncio.wait_for``: on Python 3.11 ``wait_for`` drops a cancellation that
+lands while the awaited event is being set (a poke from the last request), and the task then lived on, so
+``asyncio.run`` (uvicorn's shutdown) waited for it forever and it kept ticking after its server was gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
 
 import httpx
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.engine import Engine
 from ..core.outbox import Attempt, Delivery
@@ -45,6 +50,7 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         if self._task is not None and not self._task.done() and self._loop is loop:
             return
+        self._cancel_elsewhere()
         sender = self.engine.outbox.sender
         if sender is not None and sender is not self and sender.running:
             return  # another app on the same engine already sends: every delivery goes out once
@@ -55,6 +61,28 @@ class Dispatcher:
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    async def stop(self) -> None:
+        """End the task (the app's lifespan shutdown); called in any loop, it returns once the task ended."""
+        task, loop = self._task, self._loop
+        if task is None or task.done():
+            return
+        if loop is not asyncio.get_running_loop():
+            self._cancel_elsewhere()
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    def _cancel_elsewhere(self) -> None:
+        """A task left in another loop (a test client makes a loop per request) is cancelled there."""
+        task, loop = self._task, self._loop
+        if task is None or task.done() or loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(task.cancel)
+        except RuntimeError:  # that loop closed meanwhile
+            pass
 
     def poke(self) -> None:
         """Look again now (thread-safe): the clock moved, or a request may have changed what is due."""
@@ -87,10 +115,9 @@ class Dispatcher:
                 except Exception:  # one bad event must not stop every later delivery
                     log.exception("webhook dispatcher: a tick failed")
                     soonest = None
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._real_wait(soonest))
-                except TimeoutError:
-                    pass
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._real_wait(soonest)):
+                        await self._wake.wait()
 
     def _real_wait(self, soonest: float | None) -> float:
         speed = self.engine.clock.speed
@@ -174,10 +201,9 @@ class Subscription:
         listeners.add(self._event)
 
     async def wait(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout=max(0.0, timeout))
-        except TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, timeout)):  # not wait_for: it can drop a cancellation (above)
+                await self._event.wait()
         self._event.clear()
 
     def close(self) -> None:
@@ -192,6 +218,9 @@ class WebhookDispatch:
         self.dispatcher = dispatcher
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._until_shutdown(receive), send)
+            return
         if scope["type"] in ("http", "websocket") and self.dispatcher.providers:
             self.dispatcher.ensure_started()
         try:
@@ -201,6 +230,17 @@ class WebhookDispatch:
             # clock wakes the dispatcher itself
             if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
                 self.dispatcher.poke()
+
+    def _until_shutdown(self, receive: Receive) -> Receive:
+        """The lifespan's messages, the dispatcher stopped before the shutdown reaches the app."""
+
+        async def wrapped() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await self.dispatcher.stop()
+            return message
+
+        return wrapped
 
 
 def describe(delivery: Delivery, mask: Any = None) -> dict[str, Any]:
