@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,8 @@ QUIET = 1.5  # real seconds: longer than a dispatcher's look with a durable stat
 
 
 @pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as rx:
-        yield rx
+def receiver(webhook_receiver: WebhookReceiver) -> WebhookReceiver:
+    return webhook_receiver  # the pytest plugin's loopback receiver
 
 
 def _lines(n: int) -> bytes:
