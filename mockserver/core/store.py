@@ -251,17 +251,20 @@ class Store(Generic[B]):
             pass
 
     def lease(self, name: str, holder: str, now: float, ttl: float) -> bool:
-        """Take or keep the lease ``name`` for ``holder`` until ``now + ttl`` (wall-clock seconds), in a write
-        transaction: True if ``holder`` has it (no other holder's lease is still running). One row per lease,
-        beside the namespaces; a reset keeps it. In memory there is one process: always True."""
+        """Take or keep the lease ``name`` for ``holder`` until ``now + ttl`` (wall-clock seconds): True if
+        ``holder`` has it (no other holder's lease is still running). A lease another holder keeps is seen in a
+        read transaction (nothing written); taking or renewing one needs a write (``NeedsWrite``). One row per
+        lease, beside the namespaces; a reset keeps it. In memory there is one process: always True."""
         if self._state is None:
             return True
-        ctx = self._context(write=True)
+        ctx = self._context()
         row = ctx.tx.load(_LEASE + name)
         if row is not None:
             current, until = pickle.loads(row[1])
             if current != holder and until > now:
                 return False
+        if not ctx.tx.write:
+            raise NeedsWrite
         ctx.tx.save(_LEASE + name, pickle.dumps((holder, now + ttl)))
         return True
 

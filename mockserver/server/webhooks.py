@@ -212,7 +212,7 @@ class Dispatcher:
             return self.engine.store.lease(LEASE, self.holder, now, LEASE_TTL)
 
         now = time.time()
-        held = await self.engine.store.atomically(claim, write=True)
+        held = await self.engine.store.atomically(claim, write=False)  # a write only to take or renew it
         self._lease_until = now + LEASE_TTL if held else 0.0
         return held
 

@@ -51,7 +51,8 @@ def quiet(receiver: WebhookReceiver, count: int) -> None:
 
 
 def test_a_lease_is_held_by_one_holder_until_it_runs_out(target: str) -> None:
-    store: Store[Any] = Store({}, state=open_state(target))
+    state = open_state(target)
+    store: Store[Any] = Store({}, state=state)
     with store.transaction():
         assert store.lease("webhooks", "a", now=100.0, ttl=15.0)
     with store.transaction():
@@ -63,6 +64,10 @@ def test_a_lease_is_held_by_one_holder_until_it_runs_out(target: str) -> None:
     with store.transaction():
         store.reset()
         assert not store.lease("webhooks", "a", now=126.0, ttl=15.0)  # a reset keeps the lease
+    generation = state.generation()
+    with store.transaction(write=False):
+        assert not store.lease("webhooks", "a", now=127.0, ttl=15.0)  # seen without a write: nothing stored
+    assert state.generation() == generation
 
 
 def test_two_servers_on_one_state_send_each_delivery_once_and_a_restart_sends_none_again(target: str, receiver: WebhookReceiver) -> None:
