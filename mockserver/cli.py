@@ -168,7 +168,7 @@ def serve(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr, flush=True)
     prefer_the_event_loop()
-    options: dict[str, Any] = {"log_config": None, "log_level": args.log_level, "access_log": False, "lifespan": "off", **uvicorn_options(settings)}
+    options: dict[str, Any] = {"log_config": None, "log_level": args.log_level, "access_log": False, "lifespan": "on", **uvicorn_options(settings)}
     try:
         if args.workers == 1:  # uvicorn serves the socket bound above (fd=); its logs go through ours (log_config=None)
             asgi: Any = AccessLog(app) if args.access_log else app

@@ -56,8 +56,8 @@ class Engine:
         self._seed_lock = threading.RLock()
         self._factories = dict(backend_factories)
         factories: dict[str, Callable[[], Any]] = {name: functools.partial(make, self) for name, make in backend_factories.items()}
-        # durable state (core/state/): the clock, ids, scenarios and faults are stored beside the backends
-        parts = durable_parts(self._clock, self._ids, self._scenarios, self._faults) if state is not None else ()
+        # durable state (core/state/): the clock, ids, scenarios, faults and outbox are stored beside the backends
+        parts = durable_parts(self._clock, self._ids, self._scenarios, self._faults, self._outbox) if state is not None else ()
         self._store: Store[Any] = Store(factories, shared=(self, self._clock, self._ids), state=state, parts=parts)
         if state is not None:
             self._ids.make_local("req_", secrets.token_hex(8))  # request ids: unique per process, never stored

@@ -3,7 +3,9 @@
 No HTTP and no clock here. Events are derived from the moments the lifecycles record (each provider's
 ``Announcer`` says which states announce what); the server's one dispatcher offers the events whose moment
 has passed, asks ``due(now)`` what to send, sends it and ``settle``s the attempt. Everything is dataclasses
-and dicts so the outbox can be stored by a durable engine later.
+and dicts: with a durable state (``--state``) the outbox is one of the store's engine-wide parts (``state()`` /
+``load_state()``, saved when ``mark()`` moved), so endpoints, secrets and every attempt survive a restart and
+every worker sees them.
 """
 
 from __future__ import annotations
@@ -174,6 +176,30 @@ class Outbox:
         self.allowed_hosts: tuple[str, ...] = LOOPBACK  # plus any 127.x address; "*" allows every host
         self.sender: Any = None  # the one dispatcher sending these deliveries (two apps on one engine: one sends)
         self._seq = 0
+        self._changes = 0  # bumped by every change made through a method (the durable store's mark)
+
+    # -- as stored (core/state/parts.py) -----------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "endpoints": dict(self.endpoints), "deliveries": dict(self.deliveries), "paused": self.paused,
+                "faults": (self.faults.duplicates, self.faults.reorder), "allowed_hosts": self.allowed_hosts, "seq": self._seq,
+            }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Take the outbox another process (or this one before a restart) saved."""
+        with self._lock:
+            self.endpoints = dict(state["endpoints"])
+            self.deliveries = dict(state["deliveries"])
+            self.paused = bool(state["paused"])
+            self.faults = Faults(*state["faults"])
+            self.allowed_hosts = tuple(state["allowed_hosts"])
+            self._seq = int(state["seq"])
+
+    def mark(self) -> int:
+        """Moves with every change (the methods' and the admin API's plain assignments to the flags)."""
+        with self._lock:
+            return hash((self._changes, self.paused, self.allowed_hosts, self.faults.duplicates, self.faults.reorder, len(self.endpoints)))
 
     def allows(self, host: str) -> bool:
         host = host.strip("[]").lower()
@@ -182,11 +208,13 @@ class Outbox:
     # -- endpoints ---------------------------------------------------------------------------------------
     def add_endpoint(self, endpoint: Endpoint) -> Endpoint:
         with self._lock:
+            self._changes += 1
             self.endpoints[endpoint.id] = endpoint
             return endpoint
 
     def remove_endpoint(self, endpoint_id: str) -> bool:
         with self._lock:
+            self._changes += 1
             return self.endpoints.pop(endpoint_id, None) is not None
 
     def endpoints_for(self, provider: str, namespace: str | None = None) -> list[Endpoint]:
@@ -194,25 +222,32 @@ class Outbox:
             return [e for e in self.endpoints.values() if e.provider == provider and namespace in (None, e.namespace)]
 
     # -- events -> deliveries ----------------------------------------------------------------------------
+    def _routes(self, event: Event) -> list[tuple[str, str | None, str | None]]:
+        if event.target is not None:
+            wanted = event.target.events
+            return [] if wanted is not None and event.type not in wanted else [(event.target.url, event.target.secret, None)]
+        return [
+            (e.url, e.secret, e.id)
+            for e in self.endpoints.values()
+            if e.provider == event.provider and e.namespace == event.namespace and event.moment >= e.since
+            and (e.events is None or event.type in e.events)
+        ]
+
+    def owes(self, event: Event) -> bool:
+        """Whether ``offer(event)`` would queue something new (a look that changes nothing)."""
+        with self._lock:
+            return any(event_id("whd_", event.id, url) not in self.deliveries for url, _, _ in self._routes(event))
+
     def offer(self, event: Event, max_attempts: int) -> list[Delivery]:
         """Queue ``event`` for its target or its account's endpoints, once per (event, url)."""
         made = []
         with self._lock:
-            if event.target is not None:
-                wanted = event.target.events
-                routes: list[tuple[str, str | None, str | None]] = [] if wanted is not None and event.type not in wanted else [(event.target.url, event.target.secret, None)]
-            else:
-                routes = [
-                    (e.url, e.secret, e.id)
-                    for e in self.endpoints.values()
-                    if e.provider == event.provider and e.namespace == event.namespace and event.moment >= e.since
-                    and (e.events is None or event.type in e.events)
-                ]
-            for url, secret, endpoint_id in routes:
+            for url, secret, endpoint_id in self._routes(event):
                 delivery_id = event_id("whd_", event.id, url)
                 if delivery_id in self.deliveries:
                     continue
                 self._seq += 1
+                self._changes += 1
                 delivery = Delivery(delivery_id, event, url, secret, endpoint_id, max_attempts, self._seq, next_at=event.moment)
                 self.deliveries[delivery_id] = delivery
                 made.append(delivery)
@@ -247,6 +282,7 @@ class Outbox:
     def settle(self, delivery: Delivery, attempt: Attempt, policy: RetryPolicy) -> None:
         """Record an attempt and decide what follows it: done, another attempt on the schedule, or give up."""
         with self._lock:
+            self._changes += 1
             delivery.attempts.append(attempt)
             if attempt.manual:
                 delivery.manual = False
@@ -268,6 +304,7 @@ class Outbox:
         with self._lock:
             delivery = self.deliveries.get(delivery_id)
             if delivery is not None:
+                self._changes += 1
                 delivery.next_at, delivery.state, delivery.manual = now, "pending", True
             return delivery
 
@@ -307,6 +344,7 @@ class Outbox:
     def clear(self) -> None:
         """Forget every endpoint, delivery, fault and the pause (an engine reset)."""
         with self._lock:
+            self._changes += 1
             self.endpoints.clear()
             self.deliveries.clear()
             self.paused = False

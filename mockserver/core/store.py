@@ -32,6 +32,7 @@ BLOB_MIN = 64 * 1024  # bytes objects at least this large are stored apart from 
 _NS = "ns/"
 _PART = "part/"
 _SNAP = "snap/"
+_LEASE = "lease/"
 
 
 @dataclass
@@ -248,6 +249,24 @@ class Store(Generic[B]):
             return
         with self.transaction(write=False):
             pass
+
+    def lease(self, name: str, holder: str, now: float, ttl: float) -> bool:
+        """Take or keep the lease ``name`` for ``holder`` until ``now + ttl`` (wall-clock seconds): True if
+        ``holder`` has it (no other holder's lease is still running). A lease another holder keeps is seen in a
+        read transaction (nothing written); taking or renewing one needs a write (``NeedsWrite``). One row per
+        lease, beside the namespaces; a reset keeps it. In memory there is one process: always True."""
+        if self._state is None:
+            return True
+        ctx = self._context()
+        row = ctx.tx.load(_LEASE + name)
+        if row is not None:
+            current, until = pickle.loads(row[1])
+            if current != holder and until > now:
+                return False
+        if not ctx.tx.write:
+            raise NeedsWrite
+        ctx.tx.save(_LEASE + name, pickle.dumps((holder, now + ttl)))
+        return True
 
     def require_write(self) -> None:
         """Called before anything that must be written (an id drawn): a read transaction becomes a write."""

@@ -29,7 +29,7 @@ class LiveServer:
         self.engine: Engine = self.app.state.engine
         self.host = host
         self.port = port or free_port(host)
-        self._server = uvicorn.Server(uvicorn_config(self.app, self.engine.settings, host, self.port, "warning", lifespan="off"))
+        self._server = uvicorn.Server(uvicorn_config(self.app, self.engine.settings, host, self.port, "warning", lifespan="on"))  # the lifespan ends the webhook dispatcher
         self._thread: threading.Thread | None = None
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
+import socket
 import sys
 from typing import Any
 
@@ -27,18 +28,38 @@ def _header_timeout() -> float:
         return 10.0
 
 
-class HeaderTimeoutH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol plus a header read timeout: a connection that has not sent a complete request
-    line and headers ``header_timeout`` seconds after it opened (or after its last response) is closed.
-    (uvicorn's own ``timeout_keep_alive`` only runs between requests and is reset by every byte received,
-    so a client trickling one header byte at a time would otherwise hold the connection forever.)"""
+class HeaderTimeout:
+    """Mixed into uvicorn's protocols: a header read timeout, and TCP_NODELAY on every connection.
+
+    A connection that has not sent a complete request line and headers ``header_timeout`` seconds after it
+    opened (or after its last response) is closed. (uvicorn's own ``timeout_keep_alive`` only runs between
+    requests and is reset by every byte received, so a client trickling one header byte at a time would
+    otherwise hold the connection forever.) ``waiting_for_headers`` is the one thing each parser answers.
+
+    TCP_NODELAY: ``serve`` hands uvicorn its socket by file descriptor, which uvicorn reopens as a Unix socket,
+    so the event loop does not set TCP_NODELAY on the connections it accepts; a response written in two parts
+    (headers, then body) then waits for the client's delayed ACK: 40 ms added to every small request."""
+
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    logger: Any
+    cycle: Any
 
     @property
     def header_timeout(self) -> float:
         return _header_timeout()
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def waiting_for_headers(self) -> bool:
+        return self.cycle is None or bool(self.cycle.response_complete)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except (OSError, AttributeError):  # not a TCP connection (a Unix socket)
+                pass
         self._header_timer: asyncio.TimerHandle | None = None
         self._arm_header_timer()
 
@@ -54,24 +75,30 @@ class HeaderTimeoutH11Protocol(H11Protocol):
 
     def _header_timed_out(self) -> None:
         self._header_timer = None
-        waiting_for_headers = self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
-        if waiting_for_headers and not self.transport.is_closing():
+        if self.waiting_for_headers() and not self.transport.is_closing():
             self.logger.info("closing a connection that sent no complete request headers in %gs", self.header_timeout)
             self.transport.close()
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:
-            self._cancel_header_timer()
-
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         if not self.transport.is_closing():
             self._arm_header_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
+
+
+class HeaderTimeoutH11Protocol(HeaderTimeout, H11Protocol):
+    """uvicorn's h11 protocol plus the header read timeout (``HeaderTimeout``)."""
+
+    def waiting_for_headers(self) -> bool:
+        return self.conn.their_state is h11.IDLE and super().waiting_for_headers()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._cancel_header_timer()
 
 
 try:  # uvicorn[standard]: the httptools parser, the fast one
@@ -84,42 +111,12 @@ except ImportError:  # pragma: no cover - uvicorn without its [standard] extra
 
 if HAS_HTTPTOOLS:
 
-    class HeaderTimeoutHttpToolsProtocol(HttpToolsProtocol):
-        """uvicorn's httptools protocol plus the same header read timeout (see HeaderTimeoutH11Protocol)."""
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._header_timer: asyncio.TimerHandle | None = None
-            self._arm_header_timer()
-
-        def _arm_header_timer(self) -> None:
-            self._cancel_header_timer()
-            self._header_timer = self.loop.call_later(_header_timeout(), self._header_timed_out)
-
-        def _cancel_header_timer(self) -> None:
-            timer = getattr(self, "_header_timer", None)
-            if timer is not None:
-                timer.cancel()
-                self._header_timer = None
-
-        def _header_timed_out(self) -> None:
-            self._header_timer = None
-            if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
-                self.logger.info("closing a connection that sent no complete request headers in %gs", _header_timeout())
-                self.transport.close()
+    class HeaderTimeoutHttpToolsProtocol(HeaderTimeout, HttpToolsProtocol):
+        """uvicorn's httptools protocol plus the same header read timeout (``HeaderTimeout``)."""
 
         def on_headers_complete(self) -> None:
             self._cancel_header_timer()
             super().on_headers_complete()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._arm_header_timer()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._cancel_header_timer()
-            super().connection_lost(exc)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -47,6 +47,22 @@ def test_header_timeout_closes_a_connection_that_never_finishes_its_headers() ->
         assert ok.getresponse().status == 200  # a client that sends its headers is served as usual
 
 
+def test_small_answers_are_not_held_back_by_delayed_acks() -> None:
+    # serve hands uvicorn its socket by descriptor; without TCP_NODELAY on each connection a response written
+    # in two parts waited for the client's delayed ACK: every small request took 40 ms
+    with serve() as server:
+        conn = server.http()
+        took = []
+        for _ in range(30):
+            started = time.perf_counter()
+            conn.request("GET", "/anyapi/v1/batches", headers={"Authorization": "Bearer k"})
+            response = conn.getresponse()
+            response.read()
+            took.append(time.perf_counter() - started)
+        took.sort()
+        assert response.status == 200 and took[len(took) // 2] < 0.025, took
+
+
 def test_keep_alive_connections_are_closed_after_the_configured_idle_time() -> None:
     with serve("--keep-alive", "0.5") as server:
         sock = server.connect()

@@ -435,3 +435,62 @@ def test_the_overview_states_each_providers_schedule_and_which_is_an_addition(se
     assert [e["id"] for e in listed] == [endpoint["id"]]
     assert httpx.delete(server.url + f"/_mock/webhooks/endpoints/{endpoint['id']}").json() == {"deleted": True}
     assert httpx.delete(server.url + f"/_mock/webhooks/endpoints/{endpoint['id']}").status_code == 404
+
+
+# -- the dispatcher ends with its app --------------------------------------------------------------------------
+
+
+def _in_a_thread(target: Any, seconds: float = 10.0) -> bool:
+    """Whether ``target`` returned within ``seconds`` (a hang must fail the test, not stall the suite)."""
+    import threading
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return not thread.is_alive()
+
+
+def test_asyncio_run_ends_although_the_dispatcher_was_woken_as_the_loop_ended() -> None:
+    # the last request pokes the dispatcher just before the loop cancels every task: the cancellation and the
+    # wake-up land together (Python 3.11's wait_for dropped the cancellation; asyncio.run then waited forever)
+    from mockserver.server.app import create_app
+
+    app = create_app(Settings(clock_speed=0.0))
+    dispatcher = app.state.webhooks
+
+    async def serve_and_end() -> None:
+        dispatcher.ensure_started()
+        await asyncio.sleep(0.05)  # its first look is done: it waits for the next moment
+        dispatcher.poke()
+
+    assert _in_a_thread(lambda: asyncio.run(asyncio.wait_for(serve_and_end(), 5)))
+    assert not dispatcher.running
+
+
+def test_the_dispatcher_task_ends_with_the_live_server(receiver: WebhookReceiver) -> None:
+    server = LiveServer(Settings(clock_speed=0.0)).start()
+    phaseo_batch(phaseo(server), {"url": receiver.url, "secret": SECRET})
+    dispatcher = server.app.state.webhooks
+    assert dispatcher.running
+    thread = server._thread
+    received = len(receiver.wait_for(0))
+    assert _in_a_thread(server.stop, 15)
+    assert thread is not None and not thread.is_alive()
+    assert not dispatcher.running
+    ticks = dispatcher.ticks
+    server.engine.clock.advance(60)  # nothing is looked at, nothing logged, once the server is gone
+    time.sleep(0.1)
+    assert dispatcher.ticks == ticks and len(receiver.wait_for(0)) == received
+
+
+def test_a_test_client_stops_the_dispatcher_at_the_lifespan_shutdown() -> None:
+    from starlette.testclient import TestClient
+
+    from mockserver.server.app import create_app
+
+    app = create_app(Settings(clock_speed=0.0))
+    with TestClient(app) as client:
+        assert client.post("/phaseo/v1/files", headers={"Authorization": f"Bearer {PHASEO_KEY}"}, files={"file": ("in.jsonl", _lines(1))},
+                           data={"purpose": "batch"}).status_code == 200
+        assert app.state.webhooks.running
+    assert not app.state.webhooks.running

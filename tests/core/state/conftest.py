@@ -103,6 +103,14 @@ def postgres_url(postgres_server: Postgres) -> str:
     return postgres_server.database()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The state of a test, once on SQLite and once on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state.db")
+    return str(request.getfixturevalue("postgres_url"))
+
+
 class Server:
     """One `mockserver serve` process on a free port of 127.0.0.1."""
 

@@ -25,13 +25,6 @@ def jsonl(n: int) -> bytes:
     return b"".join(json.dumps({"custom_id": f"r{i}", **LINE}).encode() + b"\n" for i in range(n))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "state.db")
-    return str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture
 def start(target: str) -> Iterator[Callable[..., TestClient]]:
     """Start a server on the test's state, like `mockserver serve --state TARGET` (several may run at once)."""
