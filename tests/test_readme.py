@@ -18,7 +18,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import httpx
 import pytest
 
 from mockserver.server.live import free_port
+from tests.processes import wait_until_serving
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -100,15 +100,7 @@ def fake() -> Iterator[str]:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/_mock/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the fake did not start: {proc.stdout.read() if proc.stdout else ''}") from None
-                time.sleep(0.1)
+        wait_until_serving(url, proc, output=lambda: proc.stdout.read() if proc.stdout else "")
         yield url
     finally:
         proc.terminate()

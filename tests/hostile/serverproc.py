@@ -10,11 +10,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from mockserver.server.live import free_port
+from tests.processes import wait_until_serving
 
 
 class ServerProcess:
@@ -54,20 +54,11 @@ def serve(*flags: str, timeout: float = 20.0) -> Iterator[ServerProcess]:
     )
     server = ServerProcess(proc, port)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                conn = server.http(1.0)
-                conn.request("GET", "/")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"mockserver did not start: {log.read().decode(errors='replace')}")
-            time.sleep(0.1)
+        def output() -> str:
+            log.seek(0)
+            return log.read().decode(errors="replace")
+
+        wait_until_serving(f"http://127.0.0.1:{port}", proc, timeout=timeout, output=output)
         yield server
     finally:
         if proc.poll() is None:

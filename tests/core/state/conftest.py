@@ -13,13 +13,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.processes import wait_until_serving
 
 
 def free_port() -> int:
@@ -124,18 +124,12 @@ class Server:
     def start(self, timeout: float = 60.0) -> Server:
         argv = [sys.executable, "-m", "mockserver", "serve", "--port", str(self.port), "--log-level", "warning", *self.args]
         self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mockserver exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(self.base + "/_mock/clock", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"mockserver did not answer within {timeout} s:\n{self.output()}")
+        try:
+            wait_until_serving(self.base, self.process, timeout=timeout, output=self.output)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def output(self) -> str:
         self.log.seek(0)
