@@ -3,7 +3,6 @@ given the documented refusals in specs/schemathesis.toml; and those refusals are
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import tomllib
@@ -15,7 +14,7 @@ import yaml
 
 from mockserver.contract.profiles import PROFILES
 from mockserver.spec.loader import specs_dir
-from tests.processes import wait_until_serving
+from tests.processes import serving
 
 KEY = "sk-plain-schemathesis-0123"
 CONFIG = specs_dir() / "schemathesis.toml"
@@ -25,18 +24,8 @@ PROVIDERS = ("anyapi", "portkey", "phaseo", "retell", "formant")
 @pytest.fixture(scope="module")
 def restricted() -> Iterator[str]:
     """`mockserver serve --api-key KEY` in its own process (so it does not share a core with the five clients)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--api-key", KEY,
-                               "--log-level", "critical"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(url, server)
+    with serving("--api-key", KEY, log_level="critical") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _base(root: str, provider: str) -> str:

@@ -30,13 +30,23 @@ def live() -> Iterator[LiveServer]:
         yield server
 
 
+def _emptied(live: LiveServer, speed: float) -> Iterator[LiveServer]:
+    live.engine.reset()
+    live.engine.clock.set_speed(speed)
+    yield live
+    assert list(live.engine.violations) == [], live.engine.violations
+
+
 @pytest.fixture
 def server(live: LiveServer) -> Iterator[LiveServer]:
     """The session's live server, emptied before the test; the test fails if any response broke its spec."""
-    live.engine.reset()
-    live.engine.clock.set_speed(1.0)
-    yield live
-    assert list(live.engine.violations) == [], live.engine.violations
+    yield from _emptied(live, 1.0)
+
+
+@pytest.fixture
+def frozen_server(live: LiveServer) -> Iterator[LiveServer]:
+    """As ``server``, with the simulated clock frozen: it moves only by ``clock.advance``."""
+    yield from _emptied(live, 0.0)
 
 
 @pytest.fixture

@@ -1,12 +1,16 @@
-"""Waiting for a `mockserver serve` (or any server command) started by a test: one loop for every test."""
+"""A `mockserver serve` (or any server command) started by a test, and the one loop that waits for it."""
 
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
+
+from mockserver.server.live import free_port
 
 
 def wait_until_serving(url: str, process: subprocess.Popen[str] | subprocess.Popen[bytes] | None = None, *,
@@ -27,3 +31,21 @@ def wait_until_serving(url: str, process: subprocess.Popen[str] | subprocess.Pop
             reason = f"exited with {process.returncode}" if exited and process is not None else f"did not answer within {timeout:g} s"
             raise RuntimeError(f"{url}: the server {reason}:\n{output()}")
         time.sleep(0.05)
+
+
+@contextmanager
+def serving(*args: str, env: dict[str, str] | None = None, log_level: str = "warning") -> Iterator[str]:
+    """``mockserver serve *args`` on a free loopback port in its own process: yields its URL once it answers,
+    stops it at the end."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--log-level", log_level, *args],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(url, proc, output=lambda: proc.stdout.read() if proc.stdout else "")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        if proc.stdout:
+            proc.stdout.close()

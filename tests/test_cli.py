@@ -10,28 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver.server.live import free_port
-from tests.processes import wait_until_serving
-
-
-def _serve(*args: str) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--log-level", "warning", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base, proc, output=lambda: proc.stdout.read() if proc.stdout else "")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+from tests.processes import serving
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[str]:
-    yield from _serve("--api-key", "ci-key", "--seed", "4")
+    with serving("--api-key", "ci-key", "--seed", "4") as url:
+        yield url
 
 
 def test_serve_mounts_every_provider_and_the_admin_api(served: str) -> None:

@@ -25,8 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver.server.live import free_port
-from tests.processes import wait_until_serving
+from tests.processes import serving
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -94,17 +93,8 @@ def named_files(all_blocks: list[Block]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--log-level", "warning"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(url, proc, output=lambda: proc.stdout.read() if proc.stdout else "")
+    with serving(env={k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def rewrite(body: str, url: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,23 +10,15 @@ import pytest
 from websockets.exceptions import ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from mockserver.core.settings import Settings
 from mockserver.server.live import LiveServer
 
 AUTH = {"Authorization": "Bearer aistats_v1_sk_stream_secret"}
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    with LiveServer(Settings(response_validation="strict", clock_speed=0.0)) as server:
-        yield server
-
-
 @pytest.fixture
-def server(live: LiveServer) -> Iterator[LiveServer]:
-    live.engine.reset()
-    yield live
-    assert list(live.engine.violations) == []
+def server(frozen_server: LiveServer) -> LiveServer:
+    """The session's strict live server (tests/conftest.py), emptied, its clock frozen."""
+    return frozen_server
 
 
 def create(server: LiveServer, lines: int = 4) -> dict[str, Any]:

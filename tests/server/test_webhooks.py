@@ -24,17 +24,10 @@ SECRET = "whsec_phaseo_test_secret"
 QUIET = 0.4  # real seconds a test waits to see that nothing (more) arrives
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    with LiveServer(Settings(response_validation="strict", clock_speed=0.0)) as server:
-        yield server
-
-
 @pytest.fixture
-def server(live: LiveServer) -> Iterator[LiveServer]:
-    live.engine.reset()
-    yield live
-    assert list(live.engine.violations) == [], live.engine.violations
+def server(frozen_server: LiveServer) -> LiveServer:
+    """The session's strict live server (tests/conftest.py), emptied, its clock frozen."""
+    return frozen_server
 
 
 @pytest.fixture
