@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 ARGS   ?=
+# make test runs the suite in this many pytest-xdist workers (2 on the 2-core CI machine; TEST_WORKERS=0 runs it in one process)
+TEST_WORKERS ?= 2
 
 .PHONY: install serve test test-fast lint services contract specs-check bench dist clean
 
@@ -27,7 +29,7 @@ serve: install
 
 ## test: install (the project, and the services some tests need), then run the whole suite
 test: install services
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(ARGS)
 
 ## services: chromium and postgresql from the distribution's packages, where missing (needs root; else skipped)
 services:
@@ -40,7 +42,7 @@ lint: install
 
 ## test-fast: the suite without the property-based contract tests
 test-fast: install
-	$(BIN)/python -m pytest tests $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests $(ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/bench.py $(ARGS)
