@@ -21,7 +21,6 @@ from mockserver.server.app import create_app
 from mockserver.server.cassette import INLINE_LIMIT, load_cassette
 from mockserver.server.live import LiveServer, free_port
 from tests.conftest import jsonl
-
 from tests.record.recording import KEY, recording, written
 
 BIG_LINES = 700  # a ~85 KiB input file: stored beside the cassette, not inline
