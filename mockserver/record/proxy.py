@@ -9,11 +9,11 @@ the provider's envelope (502, 504), recorded as what happened; the proxy keeps s
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 from starlette.types import Message, Receive, Scope, Send
@@ -35,6 +35,7 @@ log = logging.getLogger("mockserver")
 NOT_FORWARDED = HOP_BY_HOP | {"accept-encoding"}
 # secret whatever a spec says: Portkey's x-portkey-* headers carry keys and provider credentials
 SECRET_PREFIXES = ("x-portkey-",)
+STATUS_PATH = "/_record"
 
 
 def _now_iso() -> str:
@@ -73,10 +74,20 @@ class RecordingProxy:
             return
         path = scope["path"]
         prefix = self.provider.prefix
+        if path == STATUS_PATH:  # the proxy's own: what it records, never forwarded
+            await self._status(send)
+            return
         if path != prefix and not path.startswith(prefix + "/"):
             await self._send_error(NotFound(f"This proxy records {self.provider.name} under {prefix}; {path} is not under it."), send)
             return
         await self._exchange(scope, receive, send, path[len(prefix):] or "/")
+
+    async def _status(self, send: Send) -> None:
+        body = json.dumps({"object": "recording", "provider": self.provider.name, "prefix": self.provider.prefix,
+                           "upstream": self.upstream, "out": str(self.writer.folder), "exchanges": self.book.exchanges,
+                           "findings": len(self.book.findings)}).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -192,7 +203,3 @@ async def _body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def describe(provider: Provider, upstream: str, url: str, out: Path) -> dict[str, Any]:
-    return {"provider": provider.name, "base_url": url + provider.prefix, "upstream": upstream, "out": str(out)}
