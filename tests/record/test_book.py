@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio.to_thread
+import httpx
 import yaml
 from openai import OpenAI
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from mockserver.config.fixtures import load_fixture_file
+from mockserver.core.settings import Settings
 from mockserver.record.book import upload_part
+from mockserver.server.app import create_app
 from mockserver.server.cassette import load_cassette
-from tests.record.recording import KEY, recording, threaded
+from mockserver.server.live import LiveServer
+from tests.conftest import jsonl
+from tests.record.recording import KEY, recording, threaded, written
 
 WRONG_BATCH = {"id": "batch_wrong", "object": "batch", "status": "thinking", "created_at": "yesterday"}
 
@@ -70,3 +79,52 @@ def test_upload_part_takes_the_file_part_of_a_multipart_body() -> None:
             b'line one\r\nline two\n\r\n--XyZ--\r\n')
     assert upload_part(body, "multipart/form-data; boundary=XyZ") == b"line one\r\nline two\n"
     assert upload_part(body, "application/json") is None
+
+
+STREAM_GATE = threading.Event()
+CHUNKS = (bytes(range(256)) * 3, b"\xff\xfe not utf-8 \x00" * 10)
+
+
+async def streamed_content(request: Request) -> Response:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield CHUNKS[0]
+        # the second chunk waits until the client has read the first: a proxy that buffered would never let it
+        released = await anyio.to_thread.run_sync(STREAM_GATE.wait, 5.0)
+        yield CHUNKS[1] if released else b"the proxy held the first chunk back"
+
+    return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+
+def test_a_streamed_binary_body_reaches_the_client_as_it_comes_and_replays_byte_for_byte(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    STREAM_GATE.clear()
+    app = Starlette(routes=[Route("/files/{file_id}/content", streamed_content)])
+    with threaded(app) as upstream, recording(upstream, out) as base:
+        with httpx.stream("GET", base + "/files/file-bin/content", headers={"Authorization": f"Bearer {KEY}"}, timeout=10) as answer:
+            pieces = answer.iter_raw()
+            first = next(pieces)
+            STREAM_GATE.set()
+            received = first + b"".join(pieces)
+    assert received == b"".join(CHUNKS)
+    [line] = [json.loads(x) for x in (out / "cassette.jsonl").read_text().splitlines()]
+    assert "base64" in line["response"]["body"]  # not text: kept as bytes
+    with TestClient(create_app(Settings(), replay=str(out / "cassette.jsonl"), replay_strict=True)) as http:
+        replayed = http.get("/anyapi/v1/files/file-bin/content", headers={"Authorization": "Bearer other"})
+    assert replayed.content == b"".join(CHUNKS) and replayed.headers["content-type"] == "application/octet-stream"
+
+
+def test_a_secret_body_field_is_redacted_and_the_request_still_replays(upstream: LiveServer, tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    webhook_secret = "whsec_do-not-write-me-42"
+    with recording(upstream.base_url("phaseo"), out, provider="phaseo") as base:
+        client = OpenAI(base_url=base, api_key=KEY, max_retries=0)
+        file = client.files.create(file=("in.jsonl", io.BytesIO(jsonl(2))), purpose="batch")
+        body = {"input_file_id": file.id, "endpoint": "/v1/chat/completions", "completion_window": "24h",
+                "webhook": {"url": "http://127.0.0.1:9/hook", "secret": webhook_secret}}
+        created = httpx.post(base + "/batches", json=body, headers={"Authorization": f"Bearer {KEY}"})
+        assert created.status_code == 200, created.text
+    for path, data in written(out).items():
+        assert webhook_secret.encode() not in data and KEY.encode() not in data, path
+    with TestClient(create_app(Settings(), replay=str(out / "cassette.jsonl"), replay_strict=True)) as http:
+        again = http.post("/phaseo/v1/batches", json=body, headers={"Authorization": "Bearer other"})
+    assert again.status_code == 200 and again.json() == created.json() and again.headers["x-mock-replay"] == "2"

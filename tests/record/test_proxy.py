@@ -152,3 +152,14 @@ def test_a_5xx_and_a_slow_upstream_are_recorded_as_they_were(upstream: LiveServe
     assert json.loads(lines[0].body)["error"]  # the upstream's own envelope, as it was
     assert "Timeout" in (lines[1].upstream_error or "")
     assert "the upstream answered 500" in (out / "drift.md").read_text()
+
+
+def test_the_record_command_refuses_what_it_cannot_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mockserver.cli import main
+
+    assert main(["record", "--provider", "nowhere", "--upstream", "http://127.0.0.1:1/v1", "--out", str(tmp_path)]) == 2
+    assert "--provider 'nowhere': expected one of anyapi" in capsys.readouterr().err
+    assert main(["record", "--provider", "anyapi", "--upstream", "api.anyapi.ai/v1", "--out", str(tmp_path)]) == 2
+    assert "expected an http:// or https:// base URL" in capsys.readouterr().err
+    assert main(["record", "--provider", "anyapi", "--upstream", "http://127.0.0.1:1/v1", "--timeout", "0"]) == 2
+    assert not any(tmp_path.iterdir())  # nothing written for a command that did not start
