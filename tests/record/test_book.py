@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from mockserver.config.baseline import Baseline
 from mockserver.config.fixtures import load_fixture_file
 from mockserver.core.settings import Settings
 from mockserver.record.book import upload_part
@@ -128,3 +129,48 @@ def test_a_secret_body_field_is_redacted_and_the_request_still_replays(upstream:
     with TestClient(create_app(Settings(), replay=str(out / "cassette.jsonl"), replay_strict=True)) as http:
         again = http.post("/phaseo/v1/batches", json=body, headers={"Authorization": "Bearer other"})
     assert again.status_code == 200 and again.json() == created.json() and again.headers["x-mock-replay"] == "2"
+
+
+def test_a_formant_recording_gives_batch_call_fixtures_with_their_recorded_metrics(upstream: LiveServer, tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    csv = b"customer_phone,first_name\n+15550001111,Ada\n+15550002222,Bob\n"
+    with recording(upstream.base_url("formant"), out, provider="formant") as base, \
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}) as http:
+        created = http.post("/v1/batch-call", data={"agent_id": "7", "name": "recorded"}, files={"file": ("r.csv", csv, "text/csv")})
+        assert created.status_code == 200, created.text
+        batch_id = created.json()["data"]["id"]
+        upstream.engine.clock.advance(3600)
+        batch = http.get(f"/v1/batch-calls/{batch_id}").json()["data"]
+        metrics = http.get(f"/v1/batch-calls/{batch_id}/metrics").json()["data"]
+    app = create_app(Settings(response_validation="strict", clock_speed=0.0, seed=3))
+    Baseline.load([], [str(out / "fixtures.yaml")]).install(app.state.engine, app.state.providers)
+    with TestClient(app, headers={"Authorization": "Bearer k"}) as fake:
+        again = fake.get(f"/formant/v1/batch-calls/{batch_id}").json()["data"]
+        assert {k: again[k] for k in ("id", "name", "agent_id", "status", "total_recipients", "created_at")} == \
+            {k: batch[k] for k in ("id", "name", "agent_id", "status", "total_recipients", "created_at")}
+        assert fake.get(f"/formant/v1/batch-calls/{batch_id}/metrics").json()["data"] == metrics
+
+
+def test_a_retell_recording_gives_definitions_batch_tests_and_batch_calls_the_fake_loads(upstream: LiveServer, tmp_path: Path) -> None:
+    from retell import Retell
+
+    out = tmp_path / "rec"
+    engine = {"type": "retell-llm", "llm_id": "llm_recorded", "version": 1}
+    with recording(upstream.base_url("retell"), out, provider="retell") as base:
+        client = Retell(api_key=KEY, base_url=base, max_retries=0)
+        definition = client.tests.create_test_case_definition(name="Reschedule", response_engine=engine, user_prompt="Move it.", metrics=["Confirms"])
+        batch = client.tests.create_batch_test(response_engine=engine, test_case_definition_ids=[definition.test_case_definition_id])
+        upstream.engine.clock.advance(3600)
+        batch = client.tests.get_batch_test(batch.test_case_batch_job_id)
+        call = client.batch_call.create_batch_call(from_number="+14157774444", tasks=[{"to_number": "+12137770001"}], name="recorded")
+    app = create_app(Settings(response_validation="strict", clock_speed=0.0, seed=5))
+    Baseline.load([], [str(out / "fixtures.yaml")]).install(app.state.engine, app.state.providers)
+    with threaded(app) as url:
+        fake = Retell(api_key="k", base_url=url + "/retell", max_retries=0)
+        assert fake.tests.get_test_case_definition(definition.test_case_definition_id).model_dump() == definition.model_dump()
+        again = fake.tests.get_batch_test(batch.test_case_batch_job_id)
+        assert (again.status, again.pass_count, again.fail_count, again.error_count, again.total_count) == \
+            (batch.status, batch.pass_count, batch.fail_count, batch.error_count, batch.total_count) and batch.status == "complete"
+        app.state.engine.clock.advance(8 * 86_400)  # its calls are dialled on the fake's schedule
+        calls = fake.call.list(filter_criteria={"batch_call_id": {"type": "string", "op": "eq", "value": call.batch_call_id}})
+        assert [c.to_number for c in calls.items] == ["+12137770001"]
