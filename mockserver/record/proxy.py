@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -171,7 +172,8 @@ class RecordingProxy:
             operation, params = self.router.match(method, rest)
         except (NotFound, MethodNotAllowed):
             operation, params = None, {}
-        problems = self.book.check(operation, rest, method, status, headers, answer, upstream_error)
+        plain = decoded(answer, header(headers, "content-encoding"))  # what the spec and the fixtures read
+        problems = self.book.check(operation, rest, method, status, headers, plain, upstream_error)
         entry = {
             "provider": self.provider.name, "operation": operation.operation_id if operation else None,
             "started_at": started, "duration_ms": round(duration, 3), "first_byte_ms": None if ttfb is None else round(ttfb, 3),
@@ -184,8 +186,22 @@ class RecordingProxy:
         }
         seq = self.writer.append(entry)
         if operation is not None and upstream_error is None:
-            self.book.observe(operation.operation_id, params, status, body, header(request_headers, "content-type"), answer)
+            self.book.observe(operation.operation_id, params, status, body, header(request_headers, "content-type"), plain)
         self.book.note(seq, entry)
+
+
+def decoded(body: bytes, encoding: str) -> bytes:
+    """A body as its ``Content-Encoding`` says it was compressed (gzip, deflate), uncompressed; else as it is. (The
+    proxy asks for identity; an upstream that compresses anyway is recorded as sent and read uncompressed.)"""
+    encoding = encoding.strip().lower()
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        if encoding == "deflate":
+            return zlib.decompress(body)
+    except zlib.error:
+        return body
+    return body
 
 
 async def _body(receive: Receive, limit: int) -> bytes | None:

@@ -187,7 +187,8 @@ def normalised_body(body: bytes, content_type: str, redactor: Redactor) -> str:
 
 
 def match_key(method: str, path: str, query: str, body: bytes, content_type: str, redactor: Redactor) -> str:
-    pairs = sorted(parse_qsl(query, keep_blank_values=True))
+    """What a request is matched on: method, path, query (sorted, secrets redacted, as recorded) and body."""
+    pairs = sorted(parse_qsl(redactor.redact_query(query), keep_blank_values=True))
     return "\n".join((method.upper(), path, urlencode(pairs), normalised_body(body, content_type, redactor)))
 
 

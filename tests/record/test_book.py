@@ -3,6 +3,7 @@ fixtures file the fake loads. The upstream here is an independent small server t
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import threading
@@ -174,3 +175,28 @@ def test_a_retell_recording_gives_definitions_batch_tests_and_batch_calls_the_fa
         app.state.engine.clock.advance(8 * 86_400)  # its calls are dialled on the fake's schedule
         calls = fake.call.list(filter_criteria={"batch_call_id": {"type": "string", "op": "eq", "value": call.batch_call_id}})
         assert [c.to_number for c in calls.items] == ["+12137770001"]
+
+
+RIGHT_BATCH = {"id": "batch_gz", "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": "file-gz",
+               "completion_window": "24h", "status": "validating", "created_at": 1700000000,
+               "request_counts": {"total": 0, "completed": 0, "failed": 0}}
+
+
+async def gzipped_batch(request: Request) -> Response:
+    body = gzip.compress(json.dumps(RIGHT_BATCH).encode())
+    return Response(body, media_type="application/json", headers={"Content-Encoding": "gzip"})
+
+
+def test_an_upstream_that_compresses_anyway_is_recorded_as_sent_and_checked_uncompressed(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    app = Starlette(routes=[Route("/batches/{batch_id}", gzipped_batch)])
+    with threaded(app) as upstream, recording(upstream, out) as base:
+        batch = OpenAI(base_url=base, api_key=KEY, max_retries=0).batches.retrieve("batch_gz")
+    assert batch.id == "batch_gz"
+    [line] = load_cassette(out / "cassette.jsonl")
+    assert gzip.decompress(line.body) == json.dumps(RIGHT_BATCH).encode() and line.problems == []
+    assert [(kind, data["id"], data["status"]) for kind, data in
+            [(f.kind, f.data) for f in load_fixture_file(out / "fixtures.yaml")]] == [("batch", "batch_gz", "validating")]
+    with TestClient(create_app(Settings(), replay=str(out / "cassette.jsonl"), replay_strict=True)) as http:
+        replayed = OpenAI(base_url="http://testserver/anyapi/v1", api_key="k", max_retries=0, http_client=http).batches.retrieve("batch_gz")
+    assert replayed == batch
