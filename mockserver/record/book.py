@@ -52,6 +52,7 @@ class Book:
     findings: list[Finding] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
     recorder: FixtureRecorder | None = None
+    _written: str | None = None
 
     def __post_init__(self) -> None:
         self.recorder = self.provider.recorder() if self.provider.recorder is not None else None
@@ -82,19 +83,27 @@ class Book:
         self.recorder.observe(Observed(operation_id, params, status, parsed, upload_part(request, content_type), answer))
 
     def note(self, seq: int, entry: dict[str, Any]) -> None:
+        """Count an exchange; the files are rewritten when what they hold changed (a finding, another fixture
+        state), and once more at the end (``write``), so an exchange that changes nothing costs no rewrite."""
         self.exchanges += 1
-        if entry["problems"] or entry["upstream_error"]:
+        found = bool(entry["problems"] or entry["upstream_error"])
+        if found:
             request = entry["request"]
             self.findings.append(Finding(seq, request["method"], request["path"], entry["operation"], entry["response"]["status"],
                                          entry["problems"], entry["upstream_error"]))
             for problem in entry["problems"]:
                 log.warning("record: drift in %s %s -> %s: %s", request["method"], request["path"], entry["response"]["status"], problem)
-        self.write()
+        self._write_fixtures()
+        if found:
+            self._write_report()
 
     # -- the files ------------------------------------------------------------------------------------------------
 
     def write(self) -> None:
         self._write_fixtures()
+        self._write_report()
+
+    def _write_report(self) -> None:
         report = self.report()
         (self.out / "drift.json").write_text(self.redactor.scrub_text(json.dumps(report, indent=2, ensure_ascii=False)) + "\n")
         (self.out / "drift.md").write_text(self.redactor.scrub_text(markdown(report)))
@@ -123,6 +132,10 @@ class Book:
         return kept
 
     def _write_fixtures(self) -> None:
+        seen = json.dumps(self.recorder.fixtures(), sort_keys=True, default=str) if self.recorder is not None else ""
+        if seen == self._written and self.fixtures_path.exists():
+            return  # nothing new to load: the file on disk is still what the recorder holds
+        self._written = seen
         text = yaml.safe_dump({"fixtures": self._fixtures()}, sort_keys=False, allow_unicode=True, width=120)
         self.fixtures_path.write_text(self.redactor.scrub_text(text))
 
