@@ -4,8 +4,9 @@
 format ``mockserver serve --fixtures`` loads; it is checked by loading it into a scratch engine, and a fixture the
 fake would refuse is left out and named in the report. ``drift.md`` / ``drift.json`` list every exchange whose
 answer the vendored spec does not allow (status, headers, body), and every upstream failure: real traffic telling
-where the spec (or the fake built on it) is wrong. Both are rewritten as the session goes, so a proxy stopped
-any way leaves them whole; secrets are redacted in them as in the cassette.
+where the spec (or the fake built on it) is wrong. Each is rewritten whole when what it holds changes (another
+fixture state, a finding) and once more when the proxy stops (the final counts); secrets are redacted in them as
+in the cassette.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ class RecordingProxy:
         first_byte: float | None = None
         upstream_error: str | None = None
         chunks: list[bytes] = []
-        status = 0
+        status, broken = 0, False
         headers: list[tuple[str, str]] = []
         if body is None:
             status, headers, sent = await self._send_error(PayloadTooLarge(f"The recorder takes request bodies up to {limit} bytes."), send)
@@ -148,11 +148,13 @@ class RecordingProxy:
                     await send({"type": "http.response.body", "body": b""})
                 finally:
                     await upstream.aclose()
-            except httpx.HTTPError as exc:
+            except Exception as exc:  # an upstream (or a client) failing is recorded as what happened, never the proxy's end
                 upstream_error = f"{type(exc).__name__}: {exc or 'no detail'}"
-                if started_response:  # the answer broke mid-stream: the client gets what arrived, cut short
-                    upstream_error = f"the upstream's answer broke off after {sum(map(len, chunks))} bytes ({upstream_error})"
-                    await send({"type": "http.response.body", "body": b""})
+                if not isinstance(exc, httpx.HTTPError):
+                    log.error("record: %s %s: unexpected %s", method, scope["path"], upstream_error, exc_info=True)
+                if started_response:  # the answer broke mid-stream: recorded, then the client's connection is cut as well
+                    upstream_error = f"the answer broke off after {sum(map(len, chunks))} bytes ({upstream_error})"
+                    broken = True
                 else:
                     error: MockError = (GatewayTimeout if isinstance(exc, httpx.TimeoutException) else BadGateway)(
                         f"The upstream {self.upstream} did not answer: {upstream_error}")
@@ -162,6 +164,8 @@ class RecordingProxy:
         duration = (time.perf_counter() - clock) * 1000
         self._record(scope["path"], rest, method, query, request_headers, body, status, headers, b"".join(chunks), upstream_error,
                      started, duration, None if first_byte is None else (first_byte - clock) * 1000)
+        if broken:
+            raise UpstreamBrokeOff(upstream_error or "")  # uvicorn then closes the client's connection mid-answer, as the upstream did
 
     def _record(self, path: str, rest: str, method: str, query: str, request_headers: list[tuple[str, str]], body: bytes,
                 status: int, headers: list[tuple[str, str]], answer: bytes, upstream_error: str | None, started: str,
@@ -219,3 +223,7 @@ async def _body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+class UpstreamBrokeOff(Exception):
+    """The upstream's answer ended before its end: raised after recording, so the client's answer ends the same way."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import anyio.to_thread
 import httpx
+import pytest
 import yaml
 from openai import OpenAI
 from starlette.applications import Starlette
@@ -200,3 +201,23 @@ def test_an_upstream_that_compresses_anyway_is_recorded_as_sent_and_checked_unco
     with TestClient(create_app(Settings(), replay=str(out / "cassette.jsonl"), replay_strict=True)) as http:
         replayed = OpenAI(base_url="http://testserver/anyapi/v1", api_key="k", max_retries=0, http_client=http).batches.retrieve("batch_gz")
     assert replayed == batch
+
+
+async def breaks_off(request: Request) -> Response:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"object": "list", "data": ['
+        raise RuntimeError("the upstream fell over mid-answer")
+
+    return StreamingResponse(chunks(), media_type="application/json")
+
+
+def test_an_answer_that_breaks_off_is_recorded_cut_short_and_the_client_sees_it_cut(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    app = Starlette(routes=[Route("/batches", breaks_off)])
+    with threaded(app) as upstream, recording(upstream, out) as base:
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.get(base + "/batches", headers={"Authorization": f"Bearer {KEY}"})
+        assert httpx.get(base.rsplit("/anyapi", 1)[0] + "/_record").json()["exchanges"] == 1  # and the proxy serves on
+    [line] = load_cassette(out / "cassette.jsonl")
+    assert (line.status, line.body) == (200, b'{"object": "list", "data": [')
+    assert "broke off after 28 bytes" in (line.upstream_error or "")
