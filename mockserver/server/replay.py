@@ -9,6 +9,7 @@ journaled with ``source: "replay:<seq>"``; ``GET /_mock/replay`` shows the casse
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -97,7 +98,7 @@ class Replayer:
         if provider is None:
             await app(scope, receive, send)
             return
-        body, messages = await _read(receive, self.max_body)
+        body, messages = await _read(receive, self.max_body, self.engine.settings.timeouts.body_read)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
         query = scope.get("query_string", b"").decode("latin-1")
         recorded = None
@@ -147,14 +148,19 @@ class Replay:
         await self.replayer(self.app, scope, receive, send)
 
 
-async def _read(receive: Receive, limit: int) -> tuple[bytes | None, list[Message]]:
-    """The whole request body (None once it passes ``limit``: no recorded request is that large) and the messages
-    read, to hand on unchanged (the rest of a larger body streams on to the simulation, under its own limits)."""
+async def _read(receive: Receive, limit: int, pause: float) -> tuple[bytes | None, list[Message]]:
+    """The whole request body (None once it passes ``limit``, as no recorded request is that large, or when the
+    client pauses longer than ``pause`` seconds) and the messages read, to hand on unchanged: the rest of the body
+    streams on to the simulation, under its own limits and timeouts."""
     messages: list[Message] = []
     size = 0
     chunks = []
     while True:
-        message = await receive()
+        try:
+            async with asyncio.timeout(pause):
+                message = await receive()
+        except TimeoutError:
+            return None, messages
         messages.append(message)
         if message["type"] != "http.request":
             return None, messages
