@@ -275,7 +275,7 @@ def add_record_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "with its key, answered as the upstream answers, and written to --out without any secret: cassette.jsonl "
         "(for serve --replay), fixtures.yaml (for serve --fixtures) and drift.md/drift.json (answers the spec does not allow).",
     )
-    p.add_argument("--provider", required=True, help="the provider whose surface is recorded (anyapi, portkey, phaseo, retell, formant)")
+    p.add_argument("--provider", required=True, help="the provider whose surface is recorded (a name `mockserver serve` lists at start)")
     p.add_argument("--upstream", required=True, metavar="URL", help="the provider's real base URL (what the fake serves at its prefix)")
     p.add_argument("--out", default="recording", metavar="DIR", help="where to write (default ./recording; its cassette is replaced)")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")

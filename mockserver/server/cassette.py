@@ -39,7 +39,8 @@ SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key",
 SECRET_FIELDS = frozenset({"secret", "api_key", "apikey", "password", "client_secret", "webhook_secret"})
 # headers that describe one connection, not the answer: never recorded, never replayed
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length", "host"})
-_MIN_SECRET = 4
+_MIN_SECRET = 8  # shorter values are not scrubbed elsewhere (they would hit ordinary words); their own field is still redacted
+AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "apikey", "key"})
 
 
 def spec_secrets(spec: Spec) -> tuple[set[str], set[str], set[str]]:
@@ -88,8 +89,10 @@ class Redactor:
         return lower in self.headers or (bool(self.prefixes) and lower.startswith(self.prefixes))
 
     def remember(self, value: str) -> None:
+        """Scrub ``value`` (and, for ``Scheme credentials``, the credentials) from everything written from now on."""
+        scheme, _, credentials = value.strip().partition(" ")
         with self._lock:
-            for part in (value, *value.split()):
+            for part in (value.strip(), credentials.strip() if scheme.lower() in AUTH_SCHEMES else ""):
                 if len(part) >= _MIN_SECRET and part != REDACTED:
                     self.seen.add(part)
 
@@ -99,7 +102,8 @@ class Redactor:
             if name.lower() in HOP_BY_HOP:
                 continue
             if self.secret_header(name):
-                self.remember(value)
+                if name.lower() in self.headers:  # a credential: its value is scrubbed wherever it shows up later
+                    self.remember(value)  # (not a prefix match: x-portkey-provider: openai must not scrub "openai")
                 value = REDACTED
             out.append([name, value])
         return [[name, self.scrub_text(value)] for name, value in out]
