@@ -4,7 +4,7 @@ A request under a provider's prefix is matched by method, path, query and normal
 Identical requests recorded several times (a batch polled until it finished) are answered in the order they were
 recorded, the last one again once they run out. What no exchange matches goes on to the simulation, or, with
 ``strict``, gets a 404 in the provider's own envelope. Every replayed answer carries ``X-Mock-Replay: <seq>`` and is
-journaled with ``source: "replay:<seq>"``; ``GET /_mock/replay`` shows the cassette and what it answered.
+journaled with ``source: "replay:<seq>"`` (a strict 404: ``"replay:none"``); ``GET /_mock/replay`` shows the cassette and what it answered.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ..spec.routing import OperationRouter
 from .cassette import HOP_BY_HOP, Recorded, Redactor, header, load_cassette, match_key
 
 REPLAY_HEADER = "X-Mock-Replay"
+STRICT_MISS = "replay:none"  # the journal's source of a --replay-strict 404: no recorded exchange matched
 # a request body this much larger than the largest recorded one cannot match (multipart boundaries differ in length)
 BODY_SLACK = 4096
 
@@ -114,6 +115,7 @@ class Replayer:
             error: MockError = NotFound(f"No recorded exchange matches {scope['method']} {scope['path']} (mockserver serve --replay-strict).")
             response = provider.render_error(error)
             await response(scope, receive, send)
+            self._journal(provider, scope, response.status_code, STRICT_MISS)
             return
         await app(scope, _replaying(messages, receive), send)
 
@@ -122,18 +124,19 @@ class Replayer:
         headers += [(b"content-length", str(len(recorded.body)).encode()), (REPLAY_HEADER.lower().encode(), str(recorded.seq).encode())]
         await send({"type": "http.response.start", "status": recorded.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else recorded.body})
-        now = self.engine.now()
+        with self.state.lock:
+            self.state.answered.append(Answered(recorded.seq, scope["method"], scope["path"], recorded.status, self.engine.now()))
+        self._journal(provider, scope, recorded.status, f"replay:{recorded.seq}")
+
+    def _journal(self, provider: Provider, scope: Scope, status: int, source: str) -> None:
         path = scope["path"][len(provider.prefix):] or "/"
         try:
             operation: str | None = self.routers[provider.name].match(scope["method"], path)[0].operation_id
         except (NotFound, MethodNotAllowed):
             operation = None
-        with self.state.lock:
-            self.state.answered.append(Answered(recorded.seq, scope["method"], scope["path"], recorded.status, now))
         self.engine.record(JournalEntry(
-            at=now, provider=provider.name, operation=operation, method=scope["method"], path=path,
-            query=scope.get("query_string", b"").decode("latin-1"), status=recorded.status, namespace=None,
-            source=f"replay:{recorded.seq}",
+            at=self.engine.now(), provider=provider.name, operation=operation, method=scope["method"], path=path,
+            query=scope.get("query_string", b"").decode("latin-1"), status=status, namespace=None, source=source,
         ))
 
 

@@ -72,6 +72,8 @@ def test_strict_replay_answers_what_the_cassette_lacks_with_a_404_in_the_provide
             client.batches.retrieve("batch_never_recorded")
         assert "batch_never_recorded" in missing.value.message
         state = http.get("/_mock/replay").json()
+        journal = http.get("/_mock/requests").json()["data"]
+    assert [(e["operation"], e["status"], e["source"]) for e in journal] == [("retrieveBatch", 200, "replay:1"), ("retrieveBatch", 404, "replay:none")]
     assert (state["strict"], state["exchanges"], state["answered"], state["missed"]) == (True, 3, 1, 1)
     assert state["data"][0]["seq"] == 1 and state["data"][0]["path"] == "/anyapi/v1/batches/batch_rec1"
 
