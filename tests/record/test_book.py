@@ -221,3 +221,21 @@ def test_an_answer_that_breaks_off_is_recorded_cut_short_and_the_client_sees_it_
     [line] = load_cassette(out / "cassette.jsonl")
     assert (line.status, line.body) == (200, b'{"object": "list", "data": [')
     assert "broke off after 28 bytes" in (line.upstream_error or "")
+
+
+def test_a_portkey_batch_output_read_through_its_output_endpoint_becomes_the_fixtures_output(upstream: LiveServer, tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    headers = {"x-portkey-api-key": "pk-" + KEY, "x-portkey-provider": "openai"}
+    with recording(upstream.base_url("portkey"), out, provider="portkey") as base:
+        client = OpenAI(base_url=base, api_key="unused", max_retries=0, default_headers=headers)
+        file = client.files.create(file=("in.jsonl", io.BytesIO(jsonl(3))), purpose="batch")
+        batch = client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h")
+        upstream.engine.clock.advance(3600)
+        assert client.batches.retrieve(batch.id).status == "completed"
+        output = httpx.get(f"{base}/batches/{batch.id}/output", headers=headers)
+        assert output.status_code == 200, output.text
+    app = create_app(Settings(response_validation="strict", clock_speed=0.0, seed=9))
+    Baseline.load([], [str(out / "fixtures.yaml")]).install(app.state.engine, app.state.providers)
+    with TestClient(app) as http:
+        again = http.get(f"/portkey/v1/batches/{batch.id}/output", headers=headers)
+    assert [json.loads(x) for x in again.content.splitlines()] == [json.loads(x) for x in output.content.splitlines()]

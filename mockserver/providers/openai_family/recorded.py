@@ -2,9 +2,10 @@
 
 The last state seen of each object wins. A file becomes a fixture when its content was seen (uploaded or
 downloaded); a batch keeps its id, endpoint, window, metadata, status and counts, its input file when that is a
-fixture, and the content of its output and error files when they were downloaded. ``created_at`` is left out on
-purpose: the fixture loader then puts the batch in its recorded status *now*, and the simulated lifecycle goes
-on from there (a recorded ``in_progress`` batch finishes on the fake's schedule, not hours ago).
+fixture, and the content of its output and error files when they were downloaded (or its output read through
+Portkey's ``/batches/{id}/output``). ``created_at`` is left out on purpose: the fixture loader then puts the batch
+in its recorded status *now*, and the simulated lifecycle goes on from there (a recorded ``in_progress`` batch
+finishes on the fake's schedule, not hours ago).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class OpenAIRecorder:
         self.files: dict[str, dict[str, Any]] = {}
         self.contents: dict[str, bytes] = {}
         self.batches: dict[str, dict[str, Any]] = {}
+        self.outputs: dict[str, bytes] = {}  # batch id -> its output as a batch-output endpoint answered it
 
     def observe(self, exchange: Observed) -> None:
         if not 200 <= exchange.status < 300:
@@ -46,6 +48,9 @@ class OpenAIRecorder:
         if op == "downloadFile":
             file_id = exchange.path_params.get("file_id") or next(iter(exchange.path_params.values()), "")
             self.contents[file_id] = exchange.body
+            return
+        if op == "getBatchOutput":  # Portkey's GET /batches/{id}/output: the output file's lines
+            self.outputs[exchange.path_params.get("batch_id", "")] = exchange.body
             return
         data = _json(exchange.body)
         if not isinstance(data, dict):
@@ -102,6 +107,8 @@ class OpenAIRecorder:
         if status in RESULT_STATUSES:
             for key, target in (("output_file_id", "output_lines"), ("error_file_id", "error_lines")):
                 content = self.contents.get(batch.get(key) or "")
+                if content is None and key == "output_file_id":
+                    content = self.outputs.get(batch_id)
                 lines = _jsonl(content) if content is not None else None
                 if lines is not None:
                     data[target] = lines
