@@ -86,12 +86,16 @@ def _app(args: argparse.Namespace) -> Any:
     from .config.baseline import Baseline
     from .core.state import StateError
     from .server.app import create_app
+    from .server.cassette import CassetteError
 
     settings = _settings(args)
+    replay = getattr(args, "replay", None)
+    if getattr(args, "replay_strict", False) and not replay:
+        raise UsageError("--replay-strict needs --replay CASSETTE")
     try:
-        app = create_app(settings)
+        app = create_app(settings, replay=data_file(replay) if replay else None, replay_strict=getattr(args, "replay_strict", False))
         Baseline.load([data_file(p) for p in args.scenarios], [data_file(p) for p in args.fixtures]).install(app.state.engine, app.state.providers)
-    except StateError as exc:
+    except (StateError, CassetteError) as exc:
         raise ConfigError(str(exc)) from exc
     return app
 
@@ -218,9 +222,66 @@ def add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--scenarios", action="append", default=[], metavar="FILE", help="a scenario file: scenarios, the default scenario, faults (repeatable)")
     p.add_argument("--fixtures", action="append", default=[], metavar="FILE", help="a fixture file, preloaded at start and on reset (repeatable)")
     p.add_argument("--access-log", action="store_true", help="log every request: method, path, status, duration, provider, operation")
+    p.add_argument("--replay", metavar="CASSETTE", help="answer the exchanges of a cassette (mockserver record) exactly; the rest is simulated")
+    p.add_argument("--replay-strict", action="store_true", help="with --replay: a request the cassette lacks is a 404 in the provider's envelope")
     _add_hardening_flags(p)
     _state_flags(p)
     p.set_defaults(func=serve)
+    return p
+
+
+# --------------------------------------------------------------------------------------------------------- record
+
+
+def record(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .providers.registry import PROVIDERS
+    from .record import RecordingProxy
+    from .server.serving import uvicorn_options
+
+    provider = PROVIDERS.get(args.provider)
+    if provider is None:
+        raise UsageError(f"--provider {args.provider!r}: expected one of {', '.join(PROVIDERS)}")
+    if not args.upstream.startswith(("http://", "https://")):
+        raise UsageError(f"--upstream {args.upstream!r}: expected an http:// or https:// base URL, e.g. https://api.example.com/v1")
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    out = Path(args.out)
+    sock = bind(args.host, args.port)
+    try:
+        proxy = RecordingProxy(provider, args.upstream, out, timeout=args.timeout)
+    except BaseException:
+        sock.close()
+        raise
+    host, port = sock.getsockname()[:2]
+    base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    log.info("mockserver %s: recording %s on %s%s -> %s\n  writing  %s (cassette.jsonl, fixtures.yaml, drift.md)",
+             __version__, provider.name, base, provider.prefix, args.upstream, out,
+             extra={"url": base + provider.prefix, "upstream": args.upstream, "out": str(out)})
+    settings = Settings()
+    try:
+        uvicorn.run(proxy, fd=sock.fileno(), log_config=None, log_level=args.log_level, access_log=False, lifespan="on",
+                    **uvicorn_options(settings))
+    finally:
+        sock.close()
+    return 0
+
+
+def add_record_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "record", help="proxy one provider to its real API and record a cassette, fixtures and a drift report",
+        description="Point a client at http://HOST:PORT<prefix> (e.g. /anyapi/v1); every request is forwarded to --upstream "
+        "with its key, answered as the upstream answers, and written to --out without any secret: cassette.jsonl "
+        "(for serve --replay), fixtures.yaml (for serve --fixtures) and drift.md/drift.json (answers the spec does not allow).",
+    )
+    p.add_argument("--provider", required=True, help="the provider whose surface is recorded (a name `mockserver serve` lists at start)")
+    p.add_argument("--upstream", required=True, metavar="URL", help="the provider's real base URL (what the fake serves at its prefix)")
+    p.add_argument("--out", default="recording", metavar="DIR", help="where to write (default ./recording; its cassette is replaced)")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8081, help="the port (default 8081; 0: any free port)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait for the upstream (connect, each read) before a 504 (default 60)")
+    p.set_defaults(func=record)
     return p
 
 
@@ -276,6 +337,7 @@ def build_parser(environ: dict[str, str] | None = None) -> argparse.ArgumentPars
     parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     add_serve_parser(sub)
+    add_record_parser(sub)
 
     from .contract.cli import register
 

@@ -16,7 +16,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mockserver.providers",),
     ("mockserver.config",),
     ("mockserver.server",),
-    ("mockserver.testing", "mockserver.contract", "mockserver.cli", "mockserver.__main__"),
+    ("mockserver.testing", "mockserver.contract", "mockserver.record", "mockserver.cli", "mockserver.__main__"),
 )
 # the state side of a provider: no HTTP (starlette, the spec layer, handlers) may reach these
 MODEL_MODULES = ("models", "lifecycle", "scenarios", "inputs", "results", "csvfile", "outcomes", "batch_calls", "view")

@@ -105,6 +105,11 @@ class ServiceUnavailable(MockError):
     kind = "server"
 
 
+class GatewayTimeout(MockError):
+    status = 504
+    kind = "server"
+
+
 class NotImplementedYet(MockError):
     status = 501
     kind = "not_implemented"

@@ -42,6 +42,7 @@ class JournalEntry:
     status: int  # 0: no response (a fault dropped the connection)
     namespace: str | None
     fault: str | None = None  # the id of the fault that answered instead of the handler
+    source: str | None = None  # where the answer came from when not the simulation: "replay:<seq>" (server/replay.py)
 
 
 class _Log(Generic[T]):

@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
 import orjson
@@ -220,6 +220,28 @@ class View:
     detail: Callable[[Any, str, int], dict[str, Any] | None]
 
 
+@dataclass(frozen=True)
+class Observed:
+    """One answered exchange as ``mockserver record`` hands it to a provider's fixture recorder (issue 22)."""
+
+    operation_id: str
+    path_params: dict[str, str]
+    status: int
+    request: Any  # the request's JSON body (None if it had none or another type)
+    upload: bytes | None  # the file part of a multipart upload
+    body: bytes  # the response body, as received
+
+
+class FixtureRecorder(Protocol):
+    """Turns recorded traffic into fixtures (``Provider.recorder``): ``observe`` every exchange in order, then
+    ``fixtures()`` is the state last seen, as ``(kind, data)`` pairs that the backend's ``load_fixture`` takes, in
+    the order they must be loaded."""
+
+    def observe(self, exchange: Observed) -> None: ...
+
+    def fixtures(self) -> list[tuple[str, dict[str, Any]]]: ...
+
+
 @dataclass
 class Provider:
     name: str
@@ -248,3 +270,5 @@ class Provider:
     # what this provider changes of a backend it shares (openai_family's Dialect, which its handlers read
     # through the call's provider); None for a provider with a backend of its own
     dialect: object = None
+    # what `mockserver record` makes of this provider's traffic for `serve --fixtures` (None: cassette only)
+    recorder: Callable[[], FixtureRecorder] | None = None

@@ -18,6 +18,7 @@ from ..providers.registry import PROVIDERS
 from ..spec.loader import load_spec
 from .admin import AdminGuard, admin_routes
 from .pipeline import ProviderApp
+from .replay import Replay, Replayer
 from .streams import stream_routes
 from .transactions import Atomic
 from .webhooks import Dispatcher, WebhookDispatch
@@ -25,8 +26,12 @@ from .webhooks import Dispatcher, WebhookDispatch
 log = logging.getLogger("mockserver")
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None, providers: dict[str, Provider] | None = None) -> Starlette:
-    """Build the server. Fails at once if a spec cannot be loaded or an operation has no handler."""
+def create_app(settings: Settings | None = None, engine: Engine | None = None, providers: dict[str, Provider] | None = None,
+               replay: str | None = None, replay_strict: bool = False) -> Starlette:
+    """Build the server. Fails at once if a spec cannot be loaded or an operation has no handler.
+
+    ``replay``: a cassette (``mockserver record``) whose exchanges are answered before the simulation
+    (server/replay.py); with ``replay_strict`` what it lacks is a 404 instead of simulated."""
     settings = settings or (engine.settings if engine else Settings())
     validate_settings(settings)
     providers = providers or PROVIDERS
@@ -57,6 +62,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
     app.state.providers = providers
     app.state.webhooks = dispatcher
     app.add_middleware(ProviderPrefixes, apps=mounts)
+    app.state.replay = None
+    if replay is not None:
+        replayer = Replayer(replay, providers, engine, strict=replay_strict)  # the cassette is read now: a bad one fails start-up
+        app.state.replay = replayer.state
+        app.add_middleware(Replay, replayer=replayer)
     app.add_middleware(WebhookDispatch, dispatcher=dispatcher)
     return app
 

@@ -6,7 +6,7 @@ from starlette.datastructures import Headers
 
 from ...core.settings import Settings
 from ..base import Provider, View, bearer_token, check_key
-from ..openai_family import view
+from ..openai_family import recorded, view
 from ..openai_family.dialect import Dialect, request_id_header
 from ..openai_family.webhooks import StandardWebhooks
 from .errors import render_error
@@ -43,4 +43,5 @@ PROVIDER = Provider(
     summary="AnyAPI batches and files (OpenAI-compatible)",
     webhooks=StandardWebhooks("anyapi", addition="OpenAI Standard-Webhooks batch events: an opt-in addition (AnyAPI documents no webhooks)"),
     dialect=DIALECT,
+    recorder=recorded.recorder,
 )

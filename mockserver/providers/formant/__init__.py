@@ -10,7 +10,7 @@ from starlette.responses import Response
 from ...core.settings import Settings
 from ...core.timefmt import iso
 from ..base import Call, Provider, View, bearer_token, check_key
-from . import view
+from . import recorded, view
 from .errors import render_error
 from .handlers import HANDLERS
 from .models import RATE_LIMIT, RATE_WINDOW, FormantBackend
@@ -58,6 +58,7 @@ PROVIDER = Provider(
     decorate=decorate,
     retry_headers=retry_headers,
     view=View(view.rows, view.detail),
+    recorder=recorded.recorder,
     upload_limit=lambda settings: settings.limits.max_csv_bytes,
     webhooks=FormantWebhooks(),
     summary="FormantAI Voice batch calls: CSV campaigns, their status and metrics",

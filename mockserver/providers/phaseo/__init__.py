@@ -7,7 +7,7 @@ from starlette.datastructures import Headers
 from ...core.errors import NotImplementedYet
 from ...core.settings import Settings
 from ..base import Call, Provider, View, bearer_token, check_key
-from ..openai_family import view
+from ..openai_family import recorded, view
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from .errors import render_error
 from .handlers import HANDLERS, LIFECYCLE_STATUS, batch_additions, create_extras, normalise_endpoint, status_filter
@@ -49,4 +49,5 @@ PROVIDER = Provider(
     webhooks=PhaseoWebhooks(LIFECYCLE_STATUS),
     streams={"/async/batch/{batch_id}/ws": batch_stream(LIFECYCLE_STATUS)},
     dialect=DIALECT,
+    recorder=recorded.recorder,
 )

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from ...core.errors import InvalidRequest
 from ...core.settings import Settings
 from ..base import Call, Provider, View, bearer_token, check_key, retry_after_headers
-from ..openai_family import view
+from ..openai_family import recorded, view
 from ..openai_family.dialect import BATCH_FIELDS, Dialect, request_id_header
 from ..openai_family.webhooks import StandardWebhooks
 from .errors import render_error
@@ -71,4 +71,5 @@ PROVIDER = Provider(
     summary="Portkey gateway batches and files (x-portkey-* auth, /output)",
     webhooks=StandardWebhooks("portkey", addition="OpenAI Standard-Webhooks batch events: an opt-in addition (Portkey documents no webhooks)"),
     dialect=DIALECT,
+    recorder=recorded.recorder,
 )

@@ -6,7 +6,7 @@ from starlette.datastructures import Headers
 
 from ...core.settings import Settings
 from ..base import Provider, View, bearer_token, check_key
-from . import view
+from . import recorded, view
 from .errors import render_error
 from .handlers import HANDLERS
 from .models import RetellBackend
@@ -27,5 +27,6 @@ PROVIDER = Provider(
     authenticate=authenticate,
     render_error=render_error,
     view=View(view.rows, view.detail),
+    recorder=recorded.recorder,
     summary="Retell AI batch tests: test-case definitions, batch test jobs and their test runs",
 )

@@ -3,14 +3,14 @@
 One module per resource, each with module-level handlers that reach the engine and the providers through the
 request's app (``common.engine_of``, ``common.providers_of``): ``clock``, ``snapshots`` (reset, snapshot,
 restore), ``journal`` (requests, violations), ``scenarios``, ``faults``, ``providers`` (health, providers,
-specs, every batch), ``webhooks``; ``guard`` is who may use it. ``ROUTES`` is the table.
+specs, every batch), ``webhooks``, ``replay`` (what a ``--replay`` cassette answered); ``guard`` is who may use it. ``ROUTES`` is the table.
 """
 
 from __future__ import annotations
 
 from starlette.routing import Route
 
-from . import clock, faults, journal, providers, scenarios, snapshots, webhooks
+from . import clock, faults, journal, providers, replay, scenarios, snapshots, webhooks
 from .common import mask
 from .guard import OPEN_PATHS, AdminGuard
 
@@ -37,6 +37,7 @@ ROUTES = [
     Route("/snapshots", snapshots.snapshot_list, methods=["GET"]),
     Route("/restore", snapshots.restore, methods=["POST"]),
     Route("/providers", providers.provider_list, methods=["GET"]),
+    Route("/replay", replay.replay, methods=["GET"]),
 ]
 
 

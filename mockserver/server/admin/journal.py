@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse, Response
 
 from .common import engine_of, error, mask
 
-FILTERS = ("provider", "operation", "method", "status", "fault", "path")
+FILTERS = ("provider", "operation", "method", "status", "fault", "path", "source")
 
 
 async def violations(request: Request) -> Response:
@@ -19,7 +19,7 @@ async def violations(request: Request) -> Response:
 
 
 async def requests(request: Request) -> Response:
-    """The journal, oldest first; ?provider= &operation= &method= &status= &fault= &path= narrow it."""
+    """The journal, oldest first; ?provider= &operation= &method= &status= &fault= &path= &source= narrow it."""
     wanted = {k: v for k, v in request.query_params.items() if k in FILTERS}
     unknown = sorted(set(request.query_params) - set(FILTERS))
     if unknown:
