@@ -29,7 +29,8 @@ LIFECYCLE_STATUS = {
 
 # `status` as Phaseo's docs word it: "Common lifecycle states include queued, processing, completed, failed,
 # cancelled, and expired" (seed 004, /endpoint/batches-status); cancelling has no documented word and keeps
-# the upstream's. settings.phaseo_status "upstream" sends the OpenAI words instead.
+# the upstream's. settings.phaseo_status "upstream" sends the OpenAI words instead; a batch created with the
+# metadata key mock_phaseo_status ("documented" | "upstream") keeps its own choice.
 DOCUMENTED_STATUS = {
     "validating": "queued", "in_progress": "processing", "finalizing": "processing", "completed": "completed",
     "failed": "failed", "cancelling": "cancelling", "cancelled": "cancelled", "expired": "expired",
@@ -42,8 +43,14 @@ def normalise_endpoint(endpoint: str) -> str:
     return endpoint if endpoint.startswith("/") else "/v1/" + endpoint
 
 
+STATUS_WORDS = ("documented", "upstream")
+
+
 def create_extras(call: Call) -> dict[str, Any]:
     body = call.body
+    words = (body.get("metadata") or {}).get("mock_phaseo_status")
+    if words is not None and words not in STATUS_WORDS:
+        raise InvalidRequest(f"metadata.mock_phaseo_status must be one of: {', '.join(STATUS_WORDS)}.", param="metadata.mock_phaseo_status")
     extras: dict[str, Any] = {
         "request_id": call.request_id,
         "native_batch_id": call.engine.ids.new("batch_"),
@@ -53,6 +60,8 @@ def create_extras(call: Call) -> dict[str, Any]:
         extras["session_id"] = body["session_id"]
     if body.get("webhook"):
         extras["webhook"] = dict(body["webhook"])
+    if words is not None:
+        extras["status_words"] = words  # this batch's status words, whatever the server's phaseo_status
     return extras
 
 
@@ -80,7 +89,7 @@ def batch_additions(call: Call, batch: Batch, data: dict[str, Any]) -> dict[str,
     webhook = batch.extra.get("webhook")
     if batch.extra.get("endpoint_as_given"):
         data["endpoint"] = batch.extra["endpoint_as_given"]
-    if call.engine.settings.phaseo_status == "documented":
+    if batch.extra.get("status_words", call.engine.settings.phaseo_status) == "documented":
         data["status"] = DOCUMENTED_STATUS[batch.state]
     data.update(
         request_id=batch.extra.get("request_id"),
