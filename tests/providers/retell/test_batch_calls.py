@@ -238,3 +238,43 @@ def test_admin_lists_batch_calls_with_their_progress(client: Retell, server: Liv
     server.engine.clock.advance(STEP)
     (row,) = [r for r in httpx.get(server.url + "/_mock/batches", params={"provider": "retell"}).json()["data"] if r["id"] == batch.batch_call_id]
     assert (row["status"], row["ended_count"]) == ("complete", 3)
+
+
+def test_metadata_dynamic_variables_and_agent_tag_filters_are_evaluated(client: Retell, server: LiveServer) -> None:
+    """The keyed filters the SDK sends (``metadata``, ``dynamic_variables``: string, number, boolean, range, enum,
+    present) and ``agent_tag``, on what each task gave its call; the filters on what the fake's calls never carry
+    are refused, each naming why."""
+    people = [
+        {"to_number": "+12137770001", "metadata": {"tier": "gold", "score": 7}, "retell_llm_dynamic_variables": {"name": "Ada", "age": "36", "vip": "true"},
+         "override_agent_version": "prod"},
+        {"to_number": "+12137770002", "metadata": {"tier": "silver", "score": 3}, "retell_llm_dynamic_variables": {"name": "Bob", "age": "51", "vip": "false"}},
+        {"to_number": "+12137770003", "retell_llm_dynamic_variables": {"name": "Cy"}, "override_agent_version": "staging"},
+    ]
+    client.batch_call.create_batch_call(from_number=FROM, tasks=people)  # type: ignore[arg-type]
+
+    def numbers(**criteria: Any) -> list[str]:
+        return sorted(c.to_number for c in client.call.list(filter_criteria=criteria, limit=1000).items)  # type: ignore[arg-type]
+
+    assert numbers(metadata=[{"key": "tier", "type": "string", "op": "eq", "value": "gold"}]) == ["+12137770001"]
+    assert numbers(metadata=[{"key": "score", "type": "number", "op": "ge", "value": 3}, {"key": "tier", "type": "enum", "op": "in", "value": ["silver"]}]) == ["+12137770002"]
+    assert numbers(metadata=[{"key": "tier", "type": "present", "op": "np"}]) == ["+12137770003"]
+    assert numbers(dynamic_variables=[{"key": "age", "type": "range", "op": "bt", "value": [30, 40]}]) == ["+12137770001"]
+    assert numbers(dynamic_variables=[{"key": "vip", "type": "boolean", "op": "eq", "value": False}]) == ["+12137770002"]
+    assert numbers(dynamic_variables=[{"key": "name", "type": "string", "op": "sw", "value": "C"}]) == ["+12137770003"]
+    assert numbers(agent_tag={"type": "enum", "op": "in", "value": ["prod", "staging"]}) == ["+12137770001", "+12137770003"]
+    with pytest.raises(retell.BadRequestError, match="op 'gt' does not go with type 'string'"):
+        numbers(metadata=[{"key": "tier", "type": "string", "op": "gt", "value": "a"}])
+    for refused in ("call_successful", "in_voicemail", "combined_cost", "e2e_latency_p50", "tool_calls", "custom_attributes",
+                    "custom_analysis_data", "data_storage_setting", "user_sentiment"):
+        with pytest.raises(retell.BadRequestError, match=f"filter_criteria.{refused} is not simulated by the mock server: ") as caught:
+            client.call.list(filter_criteria={refused: {"type": "boolean", "op": "eq", "value": True}})  # type: ignore[misc, dict-item]
+        assert caught.value.body["status"] == "error"
+
+
+def test_every_call_filter_the_sdk_sends_is_evaluated_or_refused_with_a_reason() -> None:
+    from retell.types.call_list_params import FilterCriteria
+
+    from mockserver.providers.retell.call_filters import REFUSED, SUPPORTED
+
+    assert set(FilterCriteria.__annotations__) == SUPPORTED | set(REFUSED)
+    assert not SUPPORTED & set(REFUSED)
