@@ -162,6 +162,7 @@ class BatchCalls:
         call_time_window: dict[str, Any] | None = None,
         now: float | None = None,
         batch_id: str | None = None,
+        call_ids: list[str | None] | None = None,
     ) -> BatchCall:
         _check_numbers(from_number, tasks)
         window = canonical_window(call_time_window)
@@ -199,7 +200,7 @@ class BatchCalls:
                 end_at = dial_at + _share(step, 0.05 + 0.15 * fraction(seed, batch_id, index, "ring"))
             self._seq += 1
             call = PhoneCall(
-                id=self.engine.ids.hex("", 32),
+                id=(call_ids[index] if call_ids and index < len(call_ids) else None) or self.engine.ids.hex("", 32),
                 batch_id=batch_id,
                 index=index,
                 task=copy.deepcopy(task),
@@ -276,16 +277,26 @@ class BatchCalls:
         return {"id": batch.id, "kind": "batch_call", "status": status, "created": int(batch.created), "total": len(states), **counts}
 
     def load_fixture(self, data: dict[str, Any], plan: CallPlan, now: float) -> BatchCall:
-        """A ``batch_call`` fixture: a create-batch-call body, optionally with its ``batch_call_id`` and the
-        ms ``creation_timestamp`` it was created at (its calls then run from that moment on the clock)."""
+        """A ``batch_call`` fixture: a create-batch-call body, optionally with its ``batch_call_id``, a ``call_id``
+        per task (the id its call gets) and the ms ``creation_timestamp`` it was created at (its calls then run
+        from that moment on the clock)."""
         for key in ("from_number", "tasks"):
             if key not in data:
                 raise ValueError(f"retell fixture batch_call: missing {key}")
         created = now if data.get("creation_timestamp") is None else float(data["creation_timestamp"]) / 1000.0
+        tasks = [dict(t) for t in data["tasks"]] if isinstance(data["tasks"], list) and all(isinstance(t, dict) for t in data["tasks"]) else None
+        if tasks is None:
+            raise ValueError("retell fixture batch_call: tasks must be a list of task objects")
+        call_ids = [t.pop("call_id", None) for t in tasks]  # a fixture may name its calls' ids
+        taken = [i for i in call_ids if i is not None and (not isinstance(i, str) or not i or i in self.calls or call_ids.count(i) > 1)]
+        if taken:
+            raise ValueError(f"retell fixture batch_call: call_id {taken[0]!r} is not a new, non-empty string")
+        if data.get("batch_call_id") in self.batches:
+            raise ValueError(f"retell fixture batch_call: batch_call_id {data['batch_call_id']!r} is already loaded")
         try:
             return self.create_batch_call(
                 data["from_number"],
-                list(data["tasks"]),
+                tasks,
                 plan,
                 name=data.get("name"),
                 trigger_timestamp=data.get("trigger_timestamp"),
@@ -293,6 +304,7 @@ class BatchCalls:
                 call_time_window=data.get("call_time_window"),
                 now=created,
                 batch_id=data.get("batch_call_id"),
+                call_ids=call_ids,
             )
         except InvalidRequest as exc:
             raise ValueError(f"retell fixture batch_call: {exc.message}") from None

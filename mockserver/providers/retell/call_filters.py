@@ -100,12 +100,12 @@ def matches(call: dict[str, Any], criteria: dict[str, Any]) -> bool:
 def _keyed_matches(values: dict[str, Any], rule: dict[str, Any]) -> bool:
     """One metadata / dynamic-variable filter. Dynamic variables are strings on Retell's calls, so a number,
     range or boolean filter compares the string's number (``"42"``) or word (``"true"``)."""
-    kind, present = rule["type"], rule["key"] in values and values[rule["key"]] not in (None, "")
+    kind, present = rule["type"], bool(rule["key"] in values and values[rule["key"]] not in (None, ""))
     value = values.get(rule["key"])
     if kind == "present":
         return present if rule["op"] == "pr" else not present
     if not present:
-        return kind == "string" and rule["op"] == "ne"  # a missing key equals no string
+        return bool(kind == "string" and rule["op"] == "ne")  # a missing key equals no string
     if kind == "string":
         return string_matches(value, rule)
     if kind == "enum":

@@ -278,3 +278,25 @@ def test_every_call_filter_the_sdk_sends_is_evaluated_or_refused_with_a_reason()
 
     assert set(FilterCriteria.__annotations__) == SUPPORTED | set(REFUSED)
     assert not SUPPORTED & set(REFUSED)
+
+
+def test_a_call_and_a_test_run_load_under_the_ids_a_fixture_gives(server: LiveServer) -> None:
+    """The ids the SDKs' own generated tests read (``call.retrieve("119c…")``, ``get_test_run(...)``) can be preloaded."""
+    backend = server.engine.backend("retell", "fixture-ids")
+    call_id, run_id = "119c3f8e47135a29e65947eeb34cf12d", "test_case_job_fixture"
+    backend.load_fixture("call", {"call_id": call_id, "from_number": FROM, "to_number": "+12137774445", "metadata": {"crm": "42"}})
+    backend.load_fixture("test_run", {"test_case_job_id": run_id, "response_engine": {"type": "retell-llm", "llm_id": "llm_x"}, "status": "fail"})
+    backend.load_fixture("batch_call", {"from_number": FROM, "tasks": [{"to_number": "+12137774446", "call_id": "call_in_batch"}]})
+    client = Retell(api_key="fixture-ids", base_url=server.base_url("retell"), max_retries=0)
+    call = client.call.retrieve(call_id)
+    assert (call.call_id, call.to_number, call.metadata) == (call_id, "+12137774445", {"crm": "42"})  # type: ignore[union-attr]
+    assert client.call.retrieve("call_in_batch").to_number == "+12137774446"
+    run = client.tests.get_test_run(run_id)
+    assert (run.test_case_job_id, run.status) == (run_id, "fail")
+    batch_id = server.engine.backend("retell", "fixture-ids").runs[run_id].batch_id
+    assert client.tests.get_batch_test(batch_id).fail_count == 1
+    for kind, data in (("call", {"call_id": call_id, "from_number": FROM, "to_number": "+12137774447"}),
+                       ("test_run", {"test_case_job_id": run_id, "response_engine": {"type": "retell-llm", "llm_id": "l"}}),
+                       ("test_run", {"test_case_job_id": "other", "response_engine": {"type": "retell-llm", "llm_id": "l"}, "status": "ended"})):
+        with pytest.raises(ValueError, match="retell fixture (batch_call|batch_test|test_run)"):  # taken id, bad status
+            backend.load_fixture(kind, data)
