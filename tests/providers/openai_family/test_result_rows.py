@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.providers.openai_family.inputs import InputLine
-import orjson
-
 from mockserver.providers.openai_family.results import KINDS, example_body, row_json, success_body, success_row_writer
 
 ENDPOINTS = ["/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/embeddings", "/v1/moderations", "/v1/images/generations", "/v1/videos", "/v1/unknown"]
