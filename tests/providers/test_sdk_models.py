@@ -8,7 +8,8 @@ providers every line of every output and error file (and Portkey's ``/output``) 
 the SDK requires and the fake omits, or a value of the wrong type (strict: no coercion), fails here.
 
 What a provider documents that typed clients cannot parse is asserted as such (Phaseo's status words, AnyAPI's
-3-field cancel body), together with the switch that gives the upstream's shape. FormantAI publishes no SDK.
+3-field cancel body), together with the switch that gives the upstream's shape. FormantAI publishes no SDK
+(PROVIDERS.md: clients send raw HTTP): the strict live server holds its answers to specs/formant.yaml in its tests.
 
 No Node check: openai-node and retell-sdk for Node validate nothing at run time (their models are TypeScript
 types, erased when compiled), so a Node client accepts whatever these Python models accept, and more.
@@ -308,7 +309,3 @@ def test_every_retell_answer_parses_in_retell_sdk_strictly(http: tuple[LiveServe
     assert call.succeeded() == served(server, "retell")
     assert call.problems(RETELL_ANSWERS, skip=frozenset({"deleteTestCaseDefinition"})) == []  # 204: no body
 
-
-def test_formant_has_no_official_sdk() -> None:
-    pytest.skip("FormantAI publishes no official SDK (PROVIDERS.md: clients send raw HTTP); the strict live server holds "
-                "its answers to specs/formant.yaml in every FormantAI test")
