@@ -43,8 +43,8 @@ def moderation(line: InputLine, key: str, created: int, dimensions: int) -> dict
     come from a classifier the fake does not have)."""
     results = []
     for i, (_text, image) in enumerate(_moderated_items(line.body)):
-        seed = digest(key, i)
-        scores = {name: round(int(digest(seed, name)[:8], 16) / 0xFFFFFFFF * 0.001, 8) for name, _ in CATEGORIES}
+        seed = digest(key, i)  # 64 hex digits: four per category's score
+        scores = {name: round(int(seed[4 * n:4 * n + 4], 16) / 0xFFFF * 0.001, 8) for n, (name, _) in enumerate(CATEGORIES)}
         results.append({
             "flagged": False,
             "categories": {name: False for name, _ in CATEGORIES},
