@@ -258,6 +258,13 @@ def test_phaseo_documented_status_words_break_only_the_status_of_a_typed_batch(h
     refused = phaseo.post("/batches", json={"input_file_id": file["id"], "endpoint": "/v1/chat/completions",
                                             "metadata": {"mock_phaseo_status": "openai"}})
     assert refused.status_code == 400 and refused.json()["error"] == "validation_error"
+    server.engine.scenarios.replace_all({"typed": {"phaseo_status": "upstream"}}, None)  # a scenario file's phaseo_status
+    try:
+        by_header = phaseo.post("/batches", headers={"X-Mock-Scenario": "typed"}, json={"input_file_id": file["id"], "endpoint": "/v1/chat/completions"})
+        by_metadata = phaseo.post("/batches", json={"input_file_id": file["id"], "endpoint": "/v1/chat/completions", "metadata": {"mock_scenario": "typed"}})
+        assert by_header.json()["status"] == by_metadata.json()["status"] == "validating"
+    finally:
+        server.engine.scenarios.replace_all({}, None)
 
 
 def test_anyapi_cancel_body_is_three_fields_by_default_and_a_whole_batch_with_anyapi_cancel_full() -> None:

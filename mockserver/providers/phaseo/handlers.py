@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.errors import InvalidRequest
+from ...core.registries import resolve_scenario
 from ...core.timefmt import iso_or_none
 from ..base import Call, Handler
 from ..openai_family.handlers import handlers_for
 from ..openai_family.models import Batch
+from ..openai_family.scenarios import BUILTIN
 from .webhooks import public_state
 
 # ?status= aliases (/endpoint/batches-list) -> internal OpenAI states
@@ -46,11 +48,24 @@ def normalise_endpoint(endpoint: str) -> str:
 STATUS_WORDS = ("documented", "upstream")
 
 
+def status_words(call: Call) -> str | None:
+    """This batch's status words: metadata ``mock_phaseo_status``, else its scenario's ``phaseo_status``, else
+    None (the server's ``phaseo_status``)."""
+    metadata = call.body.get("metadata") or {}
+    words = metadata.get("mock_phaseo_status")
+    if words is not None:
+        if words not in STATUS_WORDS:
+            raise InvalidRequest(f"metadata.mock_phaseo_status must be one of: {', '.join(STATUS_WORDS)}.", param="metadata.mock_phaseo_status")
+        return str(words)
+    name, explicit = call.scenario(metadata.get("mock_scenario"))
+    _, scenario = resolve_scenario(name, call.engine.scenarios, BUILTIN, explicit, param="metadata.mock_scenario")
+    found = scenario.get("phaseo_status")
+    return str(found) if found in STATUS_WORDS else None
+
+
 def create_extras(call: Call) -> dict[str, Any]:
     body = call.body
-    words = (body.get("metadata") or {}).get("mock_phaseo_status")
-    if words is not None and words not in STATUS_WORDS:
-        raise InvalidRequest(f"metadata.mock_phaseo_status must be one of: {', '.join(STATUS_WORDS)}.", param="metadata.mock_phaseo_status")
+    words = status_words(call)
     extras: dict[str, Any] = {
         "request_id": call.request_id,
         "native_batch_id": call.engine.ids.new("batch_"),
