@@ -41,6 +41,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
         changes["api_keys"] = {name: tuple(args.api_key) for name in PROVIDER_NAMES}
     for flag, field in (("seed", "seed"), ("clock_speed", "clock_speed"), ("phaseo_mode", "phaseo_mode"), ("phaseo_status", "phaseo_status"),
+                        ("anyapi_cancel", "anyapi_cancel"),
                         ("formant_success_rate", "formant_success_rate"), ("response_validation", "response_validation")):
         value = getattr(args, flag, None)
         if value is not None:
@@ -214,6 +215,7 @@ def add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--clock-speed", type=float, help="simulated seconds per real second (default 1; 0 freezes the clock)")
     p.add_argument("--phaseo-mode", choices=["working", "not_implemented"], help="Phaseo answers normally, or 501 as its docs say today")
     p.add_argument("--phaseo-status", choices=["documented", "upstream"], help="Phaseo batch status words: its docs' (default) or the OpenAI upstream's")
+    p.add_argument("--anyapi-cancel", choices=["documented", "full"], help="AnyAPI's cancel answer: its docs' 3 fields (default) or the whole batch")
     p.add_argument(
         "--formant-success-rate", choices=["percent_of_recipients", "fraction_of_processed"],
         help="FormantAI metrics success_rate: 100 * success / recipients (default) or success / processed in [0, 1]",

@@ -68,6 +68,14 @@ def jsonl(n: int, url: str = "/v1/chat/completions", **body: Any) -> bytes:
             payload = {"model": "gpt-3.5-turbo-instruct", "prompt": f"Say {i}"}
         elif url.endswith("responses"):
             payload = {"model": "gpt-4o-mini", "input": f"Question {i}"}
+        elif url.endswith("moderations"):
+            payload = {"model": "omni-moderation-latest", "input": f"Text {i}"}
+        elif url.endswith("images/generations"):
+            payload = {"model": "gpt-image-1", "prompt": f"Picture {i}", "quality": "low"}
+        elif url.endswith("images/edits"):
+            payload = {"model": "gpt-image-1", "prompt": f"Edit {i}", "images": [{"image_url": "https://example.com/a.png"}]}
+        elif url.endswith("videos"):
+            payload = {"model": "sora-2", "prompt": f"Scene {i}", "seconds": "4", "size": "1280x720"}
         else:
             payload = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Hello {i}"}]}
         payload.update(body)

@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mockserver.testing", "mockserver.contract", "mockserver.record", "mockserver.cli", "mockserver.__main__"),
 )
 # the state side of a provider: no HTTP (starlette, the spec layer, handlers) may reach these
-MODEL_MODULES = ("models", "lifecycle", "scenarios", "inputs", "results", "csvfile", "outcomes", "batch_calls", "view")
+MODEL_MODULES = ("models", "lifecycle", "scenarios", "inputs", "results", "bodies", "call_filters", "csvfile", "outcomes", "batch_calls", "view")
 # provider knowledge reaches core/, spec/ and server/ only through each provider's own hooks
 PROVIDER_WORDS = re.compile(r"anyapi|portkey|phaseo|retell|formant|x-ai-stats", re.IGNORECASE)
 NEUTRAL = ("mockserver.core", "mockserver.spec", "mockserver.server")

@@ -5,7 +5,7 @@ Schema::
     fixtures:
       - provider: anyapi | portkey | phaseo | retell | formant
         kind: <a kind the provider's backend loads>   # file, batch (OpenAI family); test_case_definition,
-                                                      # batch_test, batch_call (Retell); batch_call (FormantAI)
+                                                      # batch_test, test_run, batch_call, call (Retell); batch_call (FormantAI)
         api_key: <key>          # optional: only the namespace of this API key (default: every namespace)
         data: {...}             # what the backend's load_fixture(kind, data) takes
 

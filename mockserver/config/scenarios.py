@@ -42,7 +42,7 @@ OUTCOMES = {
 }
 SCENARIO_KEYS = (
     "description", "durations", "line_failure_rate", "validation_error", "cancel_race", "outcomes", "max_attempts",
-    "call_outcomes", "concurrency",
+    "call_outcomes", "concurrency", "phaseo_status",
 )
 RETELL_CALL_OUTCOMES = ("ended", "not_connected", "error")
 FILE_KEYS = ("default", "scenarios", "faults", "webhooks")
@@ -94,6 +94,10 @@ def parse_scenario(doc: Document, key: Key, value: Any) -> dict[str, Any]:
             flat[name] = item
         elif name in ("max_attempts", "concurrency"):
             flat[name] = integer(doc, here, item, 1)
+        elif name == "phaseo_status":  # Phaseo's batch status words for the batches of this scenario
+            flat[name] = string(doc, here, item)
+            if flat[name] not in ("documented", "upstream"):
+                raise doc.error(here, "documented or upstream", item)
         elif name == "call_outcomes":
             flat[name] = _outcomes(doc, here, item, {"Retell batch calls": RETELL_CALL_OUTCOMES})
         elif name == "outcomes":

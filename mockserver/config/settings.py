@@ -73,6 +73,8 @@ def validate_settings(settings: Settings, source: str = "settings") -> None:
         raise ConfigError(f"{source}: 'phaseo_mode' must be working or not_implemented")
     if settings.phaseo_status not in ("documented", "upstream"):
         raise ConfigError(f"{source}: 'phaseo_status' must be documented or upstream")
+    if settings.anyapi_cancel not in ("documented", "full"):
+        raise ConfigError(f"{source}: 'anyapi_cancel' must be documented or full")
     if settings.formant_success_rate not in ("percent_of_recipients", "fraction_of_processed"):
         raise ConfigError(f"{source}: 'formant_success_rate' must be percent_of_recipients or fraction_of_processed")
     if not 0.0 <= settings.line_failure_rate <= 1.0:

@@ -10,7 +10,8 @@ sent, with its files and bodies, and what came back), so they can hold a server 
 - ``mutation_finds_resource``: a mutation never answers 404 for a resource that was read a moment before
 - ``results_consistent`` / ``partial_results``: the result files (or runs, or metrics) of a finished resource
   agree with its counts and its input (every input line exactly once); ``partial_results`` at cancel/expiry
-- ``sdk_models``: where the provider's official SDK is installed, every answer parses with its models
+- ``sdk_models``: where the provider's official SDK is installed, every answer parses with its models, and every
+  line of an OpenAI-family result file with the model of its batch's endpoint (``openai_result_lines``)
 
 Every check works from the steps alone, so replaying the saved steps of a finding re-runs the same checks.
 """
@@ -222,8 +223,62 @@ def jsonl_custom_ids(content: bytes | str) -> list[str] | None:
     return ids
 
 
+# the openai SDK's model of each batch endpoint's answer (a result line's response.body)
+LINE_MODELS = {
+    "/v1/chat/completions": "openai.types.chat.ChatCompletion", "/v1/completions": "openai.types.Completion",
+    "/v1/embeddings": "openai.types.CreateEmbeddingResponse", "/v1/responses": "openai.types.responses.Response",
+    "/v1/moderations": "openai.types.ModerationCreateResponse", "/v1/images/generations": "openai.types.ImagesResponse",
+    "/v1/images/edits": "openai.types.ImagesResponse", "/v1/videos": "openai.types.Video",
+}
+ERROR_MODEL, NOT_RUN_MODEL = "openai.types.shared.ErrorObject", "openai.types.BatchError"
+
+
+def openai_result_lines(ledger: Ledger, step: Step, example: str) -> None:
+    """``sdk_models`` for result files: every line of a downloaded output or error file (or Portkey's ``/output``)
+    parses with the openai SDK's model of its batch's endpoint, its error with ``ErrorObject`` / ``BatchError``."""
+    if not ledger.sdk or not step.ok():
+        return
+    memory = ledger.memory.setdefault("sdk_lines", {"files": {}, "batches": {}})
+    bodies = step.body.get("data") if isinstance(step.body, dict) and step.operation_id == "listBatches" else [step.body]
+    for batch in bodies if isinstance(bodies, list) else []:
+        if isinstance(batch, dict) and isinstance(batch.get("endpoint"), str) and step.operation_id.endswith(("Batch", "Batches")):
+            endpoint = batch["endpoint"] if batch["endpoint"].startswith("/") else "/v1/" + batch["endpoint"]
+            memory["batches"][str(batch.get("id"))] = endpoint
+            for role in ("output_file_id", "error_file_id"):
+                if isinstance(batch.get(role), str):
+                    memory["files"][batch[role]] = endpoint
+    if step.operation_id == "downloadFile":
+        endpoint = memory["files"].get(step.path_params.get("file_id", ""))
+    elif step.operation_id == "getBatchOutput":
+        endpoint = memory["batches"].get(step.path_params.get("batch_id", ""))
+    else:
+        return
+    model = load_model(LINE_MODELS.get(endpoint or "", ""))
+    errors, not_run = load_model(ERROR_MODEL), load_model(NOT_RUN_MODEL)
+    if model is None or errors is None or not_run is None or not step.text:
+        return  # not a result file of a known endpoint, or the SDK is not installed
+    problems = []
+    for n, raw in enumerate(step.text.splitlines(), start=1):
+        try:
+            line = json.loads(raw)
+            response = line.get("response") or {}
+            if line.get("error") is not None:
+                not_run.model_validate(line["error"])
+            elif response.get("status_code") == 200:
+                model.model_validate(response.get("body"))
+            else:
+                errors.model_validate((response.get("body") or {}).get("error"))
+        except Exception as exc:  # a line that is not JSON, not a result line, or not the SDK's shape
+            first = str(exc).strip().splitlines()
+            problems.append(f"line {n} of the {endpoint} results does not parse with the openai SDK's models: {' '.join(first[:3])[:300]}")
+            break
+    ledger.result(step, "sdk_models", problems, example)
+
+
 def openai_results(ledger: Ledger, step: Step, example: str) -> None:
-    """Output and error files of a finished batch hold every input line exactly once, as many as the counts say."""
+    """Output and error files of a finished batch hold every input line exactly once, as many as the counts say
+    (and, through ``openai_result_lines``, each line parses with the openai SDK's models)."""
+    openai_result_lines(ledger, step, example)
     memory = ledger.memory.setdefault("openai", {"inputs": {}, "batches": {}, "downloads": {}})
     if step.ok() and step.operation_id == "createFile" and step.files and isinstance(step.body, dict) and "id" in step.body:
         memory["inputs"][str(step.body["id"])] = jsonl_custom_ids(step.files["file"][1])

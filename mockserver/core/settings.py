@@ -78,6 +78,9 @@ class Settings:
     # Phaseo's batch `status` words: "documented" (queued, processing, completed, failed, cancelled, expired, as
     # its docs list them) or "upstream" (the OpenAI words of the upstream batch object: validating, in_progress ...)
     phaseo_status: str = "documented"
+    # AnyAPI's cancel answer: "documented" (its 3 fields: id, object, status) or "full" (the whole batch object,
+    # which typed clients such as the openai SDK in strict mode and LiteLLM parse)
+    anyapi_cancel: str = "documented"
     # FormantAI's metrics success_rate: "percent_of_recipients" (100 * success_count / recipients, the guide's
     # 84.0 = 420 of 500) or "fraction_of_processed" (success_count / total_processed in [0, 1], the seed's scale)
     formant_success_rate: str = "percent_of_recipients"

@@ -66,6 +66,7 @@ def test_the_default_may_name_a_builtin_of_any_provider_or_a_scenario_of_the_fil
         ("scenarios:\n  mix:\n    outcomes: {pass: 0}\n", "line 3, key 'scenarios.mix.outcomes': expected at least one outcome with a weight > 0"),
         ("scenarios:\n  calls:\n    max_attempts: 0\n", "line 3, key 'scenarios.calls.max_attempts': expected an integer >= 1, got 0"),
         ("scenarios:\n  race:\n    cancel_race: yes please\n", "line 3, key 'scenarios.race.cancel_race': expected true or false, got 'yes please'"),
+        ("scenarios:\n  typed:\n    phaseo_status: openai\n", "line 3, key 'scenarios.typed.phaseo_status': expected documented or upstream, got 'openai'"),
         ("default: nope\n", "line 1, key 'default': expected the name of a scenario (all_error, "),
         ("defaults: complete\n", "line 1, key 'defaults': unknown key 'defaults' (expected one of: default, scenarios, faults, webhooks)"),
         ("scenarios: [a, b]\n", "line 1, key 'scenarios': expected a mapping, got 'list'"),

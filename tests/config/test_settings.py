@@ -32,6 +32,7 @@ def test_config_file_sets_nested_values(tmp_path: Path) -> None:
         ("clock_speed: .nan\n", "'clock_speed' must be a finite number"),
         ("limits:\n  max_batch_requests: 0\n", "'limits.max_batch_requests' must be >= 1"),
         ("phaseo_status: openai\n", "'phaseo_status' must be documented or upstream"),
+        ("anyapi_cancel: whole\n", "'anyapi_cancel' must be documented or full"),
         ("formant_success_rate: percent\n", "'formant_success_rate' must be percent_of_recipients or fraction_of_processed"),
     ],
 )
@@ -41,3 +42,12 @@ def test_bad_config_names_the_file_and_the_key(tmp_path: Path, text: str, needle
     with pytest.raises(ConfigError) as info:
         load_settings(path)
     assert str(path) in str(info.value) and needle in str(info.value)
+
+
+def test_the_typed_client_switches_reach_the_settings_from_the_command_line() -> None:
+    from mockserver.cli import _settings, build_parser
+
+    args = build_parser({}).parse_args(["serve", "--anyapi-cancel", "full", "--phaseo-status", "upstream"])
+    settings = _settings(args)
+    assert (settings.anyapi_cancel, settings.phaseo_status) == ("full", "upstream")
+    assert _settings(build_parser({}).parse_args(["serve"])).anyapi_cancel == "documented"

@@ -37,6 +37,7 @@ CAUGHT_BY = {
     "counts_exceed_total": (FLOWS, ("GET /batches/{batch_id}", "counters_consistent")),
     "wrong_key_accepted": (FUZZ, ("GET /batches", "ignored_auth")),
     "file_without_status": (FLOWS, ("POST /files", "sdk_models")),
+    "line_without_choices": (FLOWS, ("GET /files/{file_id}/content", "sdk_models")),
 }
 
 

@@ -51,7 +51,7 @@ def test_errors_and_auth(server: LiveServer) -> None:
         sdk(server).batches.retrieve("batch_nope")
     assert info.value.response.json()["provider"] == "openai"
     with pytest.raises(vendored.BadRequestError):
-        sdk(server).batches.create(input_file_id="f", endpoint="/v1/moderations", completion_window="24h")
+        sdk(server).batches.create(input_file_id="f", endpoint="/v1/audio/transcriptions", completion_window="24h")  # type: ignore[arg-type]
     with pytest.raises(vendored.AuthenticationError) as denied:
         Portkey(api_key="", virtual_key="vk", base_url=server.base_url("portkey")).batches.list()
     assert denied.value.response.json() == {"status": "failure", "message": "Portkey API Key Not Found"}

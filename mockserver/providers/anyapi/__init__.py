@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.datastructures import Headers
 
 from ...core.settings import Settings
-from ..base import Provider, View, bearer_token, check_key
+from ..base import Call, Provider, View, bearer_token, check_key
 from ..openai_family import recorded, view
 from ..openai_family.dialect import Dialect, request_id_header
 from ..openai_family.webhooks import StandardWebhooks
@@ -17,6 +19,13 @@ def authenticate(headers: Headers, settings: Settings) -> str:
     return check_key("anyapi", bearer_token(headers), settings, "Missing API key. Pass it as 'Authorization: Bearer <key>'.", "Invalid API key.")
 
 
+def cancel_body(call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """The documented 3-field answer, or (``anyapi_cancel: full``) the whole batch object typed clients parse."""
+    if call.engine.settings.anyapi_cancel == "full":
+        return data
+    return {"id": data["id"], "object": "batch", "status": data["status"]}
+
+
 DIALECT = Dialect(
     name="anyapi",
     cancel_event="cancel_now",
@@ -26,7 +35,7 @@ DIALECT = Dialect(
          "cancelling_at", "cancelled_at", "request_counts", "metadata"}
     ),
     file_fields=frozenset({"id", "object", "bytes", "created_at", "filename", "purpose", "status", "status_details"}),
-    cancel_body=lambda data: {"id": data["id"], "object": "batch", "status": data["status"]},
+    cancel_body=cancel_body,
 )
 
 

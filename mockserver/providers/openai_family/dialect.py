@@ -39,8 +39,8 @@ class Dialect:
     create_extras: Callable[[Call], dict[str, Any]] = _none_extras
     # fields added to every serialised batch (Phaseo's extended object)
     batch_additions: Callable[[Call, Batch, dict[str, Any]], dict[str, Any]] = _no_batch_additions
-    # the body of a cancel answer (AnyAPI documents a 3-field body)
-    cancel_body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # the body of a cancel answer (AnyAPI documents a 3-field body), from the whole batch object
+    cancel_body: Callable[[Call, dict[str, Any]], dict[str, Any]] | None = None
     # list filter: query value -> set of internal states (Phaseo's ?status=)
     status_filter: Callable[[Call], set[str] | None] | None = None
     normalise_endpoint: Callable[[str], str] = field(default=lambda endpoint: endpoint)

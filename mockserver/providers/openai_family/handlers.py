@@ -124,7 +124,7 @@ async def cancel_batch(call: Call) -> Response:
     batch = call.backend.cancel_batch(call.path_params["batch_id"])
     await counted([batch])
     data = batch_json(call, batch)
-    return json_response(dialect.cancel_body(data) if dialect.cancel_body else data)
+    return json_response(dialect.cancel_body(call, data) if dialect.cancel_body else data)
 
 
 # operationId -> handler: each dialect's PROVIDER takes the operations its spec has (``handlers_for``)

@@ -24,7 +24,7 @@ from ...core.outcomes import digest
 from ...core.pages import cursor_page
 from .inputs import InputLine, LineError, validate_input
 from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
-from .results import failure_body, row_json, success_row_writer, usage_counter
+from .results import example_body, failure_body, row_json, success_row_writer, usage_counter
 
 BATCH_FILE_TTL = 30 * 86_400  # files with purpose=batch expire after 30 days
 _BASE62 = string.ascii_letters + string.digits
@@ -685,7 +685,7 @@ class OpenAIBatchBackend:
             return lines, errors, file.id
         requests = data.get("requests")
         if requests is None:
-            requests = [_example_body(endpoint, i) for i in range(int(total))]
+            requests = [example_body(endpoint, i) for i in range(int(total))]
         records = [
             r if isinstance(r, dict) and "custom_id" in r else {"custom_id": f"request-{i + 1}", "method": "POST", "url": endpoint, "body": r}
             for i, r in enumerate(requests)
@@ -768,17 +768,6 @@ def _known_keys(data: dict[str, Any], known: tuple[str, ...], kind: str) -> None
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ValueError(f"{kind}: unknown key {unknown[0]!r} (expected one of: {', '.join(known)})")
-
-
-def _example_body(endpoint: str, i: int) -> dict[str, Any]:
-    kind = endpoint.rstrip("/").split("/v1/")[-1].lstrip("/")
-    if kind == "embeddings":
-        return {"model": "text-embedding-3-small", "input": f"Example text {i + 1}"}
-    if kind == "completions":
-        return {"model": "gpt-3.5-turbo-instruct", "prompt": f"Example prompt {i + 1}"}
-    if kind == "responses":
-        return {"model": "gpt-4o-mini", "input": f"Example question {i + 1}"}
-    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Example question {i + 1}"}]}
 
 
 __all__ = ["ACTIVE", "Batch", "BatchPlan", "File", "OpenAIBatchBackend"]

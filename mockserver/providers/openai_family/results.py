@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from ...core.outcomes import digest
+from . import bodies
 from .inputs import InputLine
 
 
@@ -112,22 +113,55 @@ def _embedding(line: InputLine, key: str, dimensions: int) -> dict[str, Any]:
     return {"object": "list", "data": data, "model": line.body.get("model", "text-embedding-3-small"), "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
 
+def _echo(body: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any) -> Any:
+    """A request field the Response object repeats, when it has the type the SDK's model wants, else ``default``."""
+    value = body.get(name)
+    if isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
+        return default  # True is an int to isinstance, not to the SDK's strict models
+    return value if not isinstance(value, float) or math.isfinite(value) else default
+
+
+def _metadata(body: dict[str, Any]) -> dict[str, str]:
+    metadata = body.get("metadata")
+    return metadata if isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values()) else {}
+
+
 def _response_values(line: InputLine, key: str, created: int) -> tuple[Any, ...]:
-    prompt_text = _prompt_text(line.body)
+    body = line.body
+    prompt_text = _prompt_text(body)
     text = _reply(line, key, prompt_text)
     input_tokens, output_tokens = _tokens(prompt_text), _tokens(text)
-    model = line.body.get("model", "gpt-4o-mini")
-    return f"resp_{key[:40]}", created, model, f"msg_{key[:40]}", text, input_tokens, output_tokens, input_tokens + output_tokens
+    model = body.get("model", "gpt-4o-mini")
+    tool_choice = body.get("tool_choice")
+    return (
+        f"resp_{key[:40]}", created, created, _echo(body, "instructions", str, None), _echo(body, "max_output_tokens", int, None),
+        _metadata(body), model, f"msg_{key[:40]}", text, _echo(body, "parallel_tool_calls", bool, True),
+        _echo(body, "previous_response_id", str, None), _echo(body, "temperature", (int, float), 1.0),
+        tool_choice if tool_choice in ("none", "auto", "required") else "auto", _echo(body, "top_p", (int, float), 1.0),
+        input_tokens, output_tokens, input_tokens + output_tokens,
+    )
 
 
 def _response_shape(
-    id: Any, created: Any, model: Any, message_id: Any, text: Any, input_tokens: Any, output_tokens: Any, total_tokens: Any
+    id: Any, created: Any, completed: Any, instructions: Any, max_output_tokens: Any, metadata: Any, model: Any, message_id: Any,
+    text: Any, parallel_tool_calls: Any, previous_response_id: Any, temperature: Any, tool_choice: Any, top_p: Any,
+    input_tokens: Any, output_tokens: Any, total_tokens: Any,
 ) -> dict[str, Any]:
+    """The fields of OpenAI's Response object (the openai SDK's ``Response`` requires ``parallel_tool_calls``,
+    ``tool_choice``, ``tools`` and ``usage.input_tokens_details.cache_write_tokens``); ``tools`` is always
+    empty: the fake calls no tool."""
     return {
         "id": id,
         "object": "response",
         "created_at": created,
         "status": "completed",
+        "background": False,
+        "completed_at": completed,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": instructions,
+        "max_output_tokens": max_output_tokens,
+        "metadata": metadata,
         "model": model,
         "output": [
             {
@@ -135,16 +169,28 @@ def _response_shape(
                 "id": message_id,
                 "status": "completed",
                 "role": "assistant",
-                "content": [{"type": "output_text", "text": text, "annotations": []}],
+                "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
             }
         ],
+        "parallel_tool_calls": parallel_tool_calls,
+        "previous_response_id": previous_response_id,
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": "default",
+        "store": True,
+        "temperature": temperature,
+        "text": {"format": {"type": "text"}, "verbosity": "medium"},
+        "tool_choice": tool_choice,
+        "tools": [],
+        "top_p": top_p,
+        "truncation": "disabled",
         "usage": {
             "input_tokens": input_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": output_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": total_tokens,
         },
+        "user": None,
     }
 
 
@@ -164,15 +210,35 @@ _SHAPED: dict[str, tuple[Values, Shape]] = {
 }
 
 
-def _kind(endpoint: str) -> str:
+def _embedding_body(line: InputLine, key: str, created: int, dimensions: int) -> dict[str, Any]:
+    return _embedding(line, key, dimensions)
+
+
+# the endpoints whose body is built whole (a vector, a list of results or images)
+_WHOLE: dict[str, BodyBuilder] = {
+    "embeddings": _embedding_body,
+    "moderations": bodies.moderation,
+    "images/generations": bodies.image,
+    "images/edits": bodies.image,
+    "videos": bodies.video,
+}
+
+# every batch endpoint of OpenAI's Batch API (its kind: the path after /v1/); a dialect accepts those its spec lists
+KINDS = (*_SHAPED, *_WHOLE)
+
+
+def kind_of(endpoint: str) -> str:
+    """``/v1/chat/completions`` (or ``chat/completions``) -> ``chat/completions``."""
     return endpoint.rstrip("/").split("/v1/")[-1].lstrip("/")
 
 
+
 def body_builder(endpoint: str) -> BodyBuilder:
-    """success_body for one endpoint, resolved once: (line, key, created, dimensions) -> body."""
-    kind = _kind(endpoint)
-    if kind == "embeddings":
-        return lambda line, key, created, dimensions: _embedding(line, key, dimensions)
+    """success_body for one endpoint, resolved once: (line, key, created, dimensions) -> body. An endpoint
+    that is none of ``KINDS`` (a fixture's) is answered as a chat completion."""
+    kind = kind_of(endpoint)
+    if kind in _WHOLE:
+        return _WHOLE[kind]
     values, shape = _SHAPED.get(kind, _SHAPED["chat/completions"])
     return lambda line, key, created, dimensions: shape(*values(line, key, created))
 
@@ -204,8 +270,8 @@ def success_row_writer(endpoint: str) -> RowWriter:
     def by_dict(line: InputLine, key: str, created: int, dimensions: int) -> bytes:
         return row_json(_success_row(f"batch_req_{key[:32]}", line.custom_id, "req_" + key[32:64], build(line, key, created, dimensions)))
 
-    kind = _kind(endpoint)
-    if kind == "embeddings":
+    kind = kind_of(endpoint)
+    if kind in _WHOLE:
         return by_dict
     values, shape = _SHAPED.get(kind, _SHAPED["chat/completions"])
     template = _template(shape)
@@ -274,9 +340,7 @@ def line_usage(endpoint: str, line: InputLine) -> tuple[int, int]:
 
 def usage_counter(endpoint: str) -> Callable[[InputLine], tuple[int, int]]:
     """``line_usage`` for one endpoint, resolved once."""
-    if _kind(endpoint) == "embeddings":
-        return _embedding_usage
-    return _text_usage
+    return _USAGE.get(kind_of(endpoint), _text_usage)
 
 
 def _embedding_usage(line: InputLine) -> tuple[int, int]:
@@ -288,3 +352,25 @@ def _embedding_usage(line: InputLine) -> tuple[int, int]:
 def _text_usage(line: InputLine) -> tuple[int, int]:
     prompt_text = _prompt_text(line.body)
     return _tokens(prompt_text), _tokens(_reply(line, _ANY_KEY, prompt_text))
+
+
+_USAGE: dict[str, Callable[[InputLine], tuple[int, int]]] = {
+    "embeddings": _embedding_usage,
+    "moderations": bodies.moderation_usage,
+    "images/generations": bodies.image_usage,
+    "images/edits": bodies.image_usage,
+    "videos": bodies.video_usage,
+}
+
+
+def example_body(endpoint: str, i: int) -> dict[str, Any]:
+    """The request body of line ``i`` of a fixture's batch on ``endpoint``."""
+    kind = kind_of(endpoint)
+    if kind == "embeddings":
+        return {"model": "text-embedding-3-small", "input": f"Example text {i + 1}"}
+    if kind == "completions":
+        return {"model": "gpt-3.5-turbo-instruct", "prompt": f"Example prompt {i + 1}"}
+    if kind == "responses":
+        return {"model": "gpt-4o-mini", "input": f"Example question {i + 1}"}
+    other = bodies.example_body(kind, i)
+    return other if other is not None else {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Example question {i + 1}"}]}

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.errors import InvalidRequest
+from ...core.registries import resolve_scenario
 from ...core.timefmt import iso_or_none
 from ..base import Call, Handler
 from ..openai_family.handlers import handlers_for
 from ..openai_family.models import Batch
+from ..openai_family.scenarios import BUILTIN
 from .webhooks import public_state
 
 # ?status= aliases (/endpoint/batches-list) -> internal OpenAI states
@@ -29,7 +31,8 @@ LIFECYCLE_STATUS = {
 
 # `status` as Phaseo's docs word it: "Common lifecycle states include queued, processing, completed, failed,
 # cancelled, and expired" (seed 004, /endpoint/batches-status); cancelling has no documented word and keeps
-# the upstream's. settings.phaseo_status "upstream" sends the OpenAI words instead.
+# the upstream's. settings.phaseo_status "upstream" sends the OpenAI words instead; a batch created with the
+# metadata key mock_phaseo_status ("documented" | "upstream") keeps its own choice.
 DOCUMENTED_STATUS = {
     "validating": "queued", "in_progress": "processing", "finalizing": "processing", "completed": "completed",
     "failed": "failed", "cancelling": "cancelling", "cancelled": "cancelled", "expired": "expired",
@@ -42,8 +45,27 @@ def normalise_endpoint(endpoint: str) -> str:
     return endpoint if endpoint.startswith("/") else "/v1/" + endpoint
 
 
+STATUS_WORDS = ("documented", "upstream")
+
+
+def status_words(call: Call) -> str | None:
+    """This batch's status words: metadata ``mock_phaseo_status``, else its scenario's ``phaseo_status``, else
+    None (the server's ``phaseo_status``)."""
+    metadata = call.body.get("metadata") or {}
+    words = metadata.get("mock_phaseo_status")
+    if words is not None:
+        if words not in STATUS_WORDS:
+            raise InvalidRequest(f"metadata.mock_phaseo_status must be one of: {', '.join(STATUS_WORDS)}.", param="metadata.mock_phaseo_status")
+        return str(words)
+    name, explicit = call.scenario(metadata.get("mock_scenario"))
+    _, scenario = resolve_scenario(name, call.engine.scenarios, BUILTIN, explicit, param="metadata.mock_scenario")
+    found = scenario.get("phaseo_status")
+    return str(found) if found in STATUS_WORDS else None
+
+
 def create_extras(call: Call) -> dict[str, Any]:
     body = call.body
+    words = status_words(call)
     extras: dict[str, Any] = {
         "request_id": call.request_id,
         "native_batch_id": call.engine.ids.new("batch_"),
@@ -53,6 +75,8 @@ def create_extras(call: Call) -> dict[str, Any]:
         extras["session_id"] = body["session_id"]
     if body.get("webhook"):
         extras["webhook"] = dict(body["webhook"])
+    if words is not None:
+        extras["status_words"] = words  # this batch's status words, whatever the server's phaseo_status
     return extras
 
 
@@ -80,7 +104,7 @@ def batch_additions(call: Call, batch: Batch, data: dict[str, Any]) -> dict[str,
     webhook = batch.extra.get("webhook")
     if batch.extra.get("endpoint_as_given"):
         data["endpoint"] = batch.extra["endpoint_as_given"]
-    if call.engine.settings.phaseo_status == "documented":
+    if batch.extra.get("status_words", call.engine.settings.phaseo_status) == "documented":
         data["status"] = DOCUMENTED_STATUS[batch.state]
     data.update(
         request_id=batch.extra.get("request_id"),

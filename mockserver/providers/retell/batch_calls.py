@@ -27,6 +27,7 @@ from ...core.errors import InvalidRequest, Unprocessable
 from ...core.lifecycle import record
 from ...core.outcomes import digest, fraction
 from ...core.pages import cursor_page
+from . import call_filters
 from .lifecycle import CALL_LIFECYCLE, CALL_RESULTS
 from .scenarios import CallPlan
 
@@ -40,11 +41,6 @@ REASONS = {
     "not_connected": ("dial_no_answer", "dial_busy"),
     "error": ("error_unknown",),
 }
-# filters of POST /v3/list-calls the fake evaluates; any other key of filter_criteria is a 400
-STRING_FILTERS = ("batch_call_id", "call_id", "from_number", "to_number")
-ENUM_FILTERS = ("call_status", "call_type", "direction", "disconnection_reason")
-NUMBER_FILTERS = ("start_timestamp", "end_timestamp", "duration_ms")
-SUPPORTED_FILTERS = frozenset({*STRING_FILTERS, *ENUM_FILTERS, *NUMBER_FILTERS, "agent"})
 
 
 @dataclass
@@ -166,6 +162,7 @@ class BatchCalls:
         call_time_window: dict[str, Any] | None = None,
         now: float | None = None,
         batch_id: str | None = None,
+        call_ids: list[str | None] | None = None,
     ) -> BatchCall:
         _check_numbers(from_number, tasks)
         window = canonical_window(call_time_window)
@@ -203,7 +200,7 @@ class BatchCalls:
                 end_at = dial_at + _share(step, 0.05 + 0.15 * fraction(seed, batch_id, index, "ring"))
             self._seq += 1
             call = PhoneCall(
-                id=self.engine.ids.hex("", 32),
+                id=(call_ids[index] if call_ids and index < len(call_ids) else None) or self.engine.ids.hex("", 32),
                 batch_id=batch_id,
                 index=index,
                 task=copy.deepcopy(task),
@@ -251,17 +248,12 @@ class BatchCalls:
         """The visible calls matching ``filter_criteria`` (evaluated on the rendered call), a page of them,
         whether more follow, and how many match in all."""
         criteria = filter_criteria or {}
-        unsupported = sorted(set(criteria) - SUPPORTED_FILTERS)
-        if unsupported:
-            raise InvalidRequest(
-                f"filter_criteria.{unsupported[0]} is not simulated by the mock server (supported: {', '.join(sorted(SUPPORTED_FILTERS))}).",
-                param=f"filter_criteria.{unsupported[0]}",
-            )
+        call_filters.check(criteria)
         now = self.engine.now()
         matching = []
         for call in self.calls.values():
             self._advance(call, now)
-            if call.visible and _matches(render(call), criteria):
+            if call.visible and call_filters.matches(render(call), criteria):
                 matching.append(call)
         matching.sort(key=lambda c: (c.dial_at, c.seq), reverse=sort_order == "descending")
         page, has_more = cursor_page(matching, limit, pagination_key, skip=skip)
@@ -285,16 +277,26 @@ class BatchCalls:
         return {"id": batch.id, "kind": "batch_call", "status": status, "created": int(batch.created), "total": len(states), **counts}
 
     def load_fixture(self, data: dict[str, Any], plan: CallPlan, now: float) -> BatchCall:
-        """A ``batch_call`` fixture: a create-batch-call body, optionally with its ``batch_call_id`` and the
-        ms ``creation_timestamp`` it was created at (its calls then run from that moment on the clock)."""
+        """A ``batch_call`` fixture: a create-batch-call body, optionally with its ``batch_call_id``, a ``call_id``
+        per task (the id its call gets) and the ms ``creation_timestamp`` it was created at (its calls then run
+        from that moment on the clock)."""
         for key in ("from_number", "tasks"):
             if key not in data:
                 raise ValueError(f"retell fixture batch_call: missing {key}")
         created = now if data.get("creation_timestamp") is None else float(data["creation_timestamp"]) / 1000.0
+        tasks = [dict(t) for t in data["tasks"]] if isinstance(data["tasks"], list) and all(isinstance(t, dict) for t in data["tasks"]) else None
+        if tasks is None:
+            raise ValueError("retell fixture batch_call: tasks must be a list of task objects")
+        call_ids = [t.pop("call_id", None) for t in tasks]  # a fixture may name its calls' ids
+        taken = [i for i in call_ids if i is not None and (not isinstance(i, str) or not i or i in self.calls or call_ids.count(i) > 1)]
+        if taken:
+            raise ValueError(f"retell fixture batch_call: call_id {taken[0]!r} is not a new, non-empty string")
+        if data.get("batch_call_id") in self.batches:
+            raise ValueError(f"retell fixture batch_call: batch_call_id {data['batch_call_id']!r} is already loaded")
         try:
             return self.create_batch_call(
                 data["from_number"],
-                list(data["tasks"]),
+                tasks,
                 plan,
                 name=data.get("name"),
                 trigger_timestamp=data.get("trigger_timestamp"),
@@ -302,6 +304,7 @@ class BatchCalls:
                 call_time_window=data.get("call_time_window"),
                 now=created,
                 batch_id=data.get("batch_call_id"),
+                call_ids=call_ids,
             )
         except InvalidRequest as exc:
             raise ValueError(f"retell fixture batch_call: {exc.message}") from None
@@ -325,50 +328,3 @@ def _check_numbers(from_number: str, tasks: list[dict[str, Any]]) -> None:
                 "(set ignore_e164_validation to dial other numbers over custom telephony).",
                 param=f"tasks[{index}].to_number",
             )
-
-
-def _matches(call: dict[str, Any], criteria: dict[str, Any]) -> bool:
-    for key, rule in criteria.items():
-        if key == "agent":
-            if rule and not any(
-                call["agent_id"] == a["agent_id"] and (not a.get("version") or call["agent_version"] in a["version"]) for a in rule
-            ):
-                return False
-            continue
-        value = call.get(key)
-        if key in STRING_FILTERS and not _string_matches(value, rule):
-            return False
-        if key in ENUM_FILTERS and value not in rule["value"]:
-            return False
-        if key in NUMBER_FILTERS and not _number_matches(value, rule):
-            return False
-    return True
-
-
-def _string_matches(value: Any, rule: dict[str, Any]) -> bool:
-    text, wanted = "" if value is None else str(value), rule["value"]
-    op = rule["op"]
-    return bool({
-        "eq": text == wanted,
-        "ne": text != wanted,
-        "sw": text.startswith(wanted),
-        "ew": text.endswith(wanted),
-        "co": wanted in text,
-    }[op])
-
-
-def _number_matches(value: Any, rule: dict[str, Any]) -> bool:
-    if value is None:
-        return False
-    if rule["op"] == "bt":
-        low, high = rule["value"]
-        return bool(low <= value <= high)
-    wanted = rule["value"]
-    return bool({
-        "eq": value == wanted,
-        "ne": value != wanted,
-        "gt": value > wanted,
-        "ge": value >= wanted,
-        "lt": value < wanted,
-        "le": value <= wanted,
-    }[rule["op"]])

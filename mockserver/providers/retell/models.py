@@ -347,18 +347,22 @@ class RetellBackend:
         return {"id": batch.id, "status": batch.state, "created": int(batch.created), "total": len(batch.runs), **batch.counts()}
 
     def load_fixture(self, kind: str, data: dict[str, Any]) -> None:
-        """Preload state: ``test_case_definition`` (an API body, optionally with its id and ms timestamps)
-        or ``batch_test`` (a TestCaseBatchJob with an explicit status and counts; it never moves), or
-        ``batch_call`` (a create-batch-call body; its calls run on the clock from its creation_timestamp)."""
+        """Preload state: ``test_case_definition`` (an API body, optionally with its id and ms timestamps),
+        ``batch_test`` (a TestCaseBatchJob with an explicit status and counts, optionally its runs' ids; it never
+        moves), ``test_run`` (one run under a given ``test_case_job_id``, in a one-run batch test),
+        ``batch_call`` (a create-batch-call body; its calls run on the clock from its creation_timestamp) or
+        ``call`` (one call under a given ``call_id``, made by a one-task batch call)."""
         if kind == "test_case_definition":
             self._load_definition(data)
         elif kind == "batch_test":
             self._load_batch_test(data)
-        elif kind == "batch_call":
+        elif kind == "test_run":
+            self._load_batch_test(_one_run_batch(data))
+        elif kind in ("batch_call", "call"):
             plan = call_plan_for(self.engine.scenarios.default, self.engine.scenarios, explicit=False)
-            self.batch_calls.load_fixture(data, plan, self._now())
+            self.batch_calls.load_fixture(data if kind == "batch_call" else _one_call_batch(data), plan, self._now())
         else:
-            raise ValueError(f"retell fixtures: unknown kind {kind!r} (expected test_case_definition, batch_test or batch_call)")
+            raise ValueError(f"retell fixtures: unknown kind {kind!r} (expected test_case_definition, batch_test, test_run, batch_call or call)")
 
     def _load_definition(self, data: dict[str, Any]) -> None:
         _require(data, ("name", "response_engine", "user_prompt", "metrics"), "test_case_definition")
@@ -386,11 +390,15 @@ class RetellBackend:
         modified = _seconds(data.get("user_modified_timestamp"), created)
         batch_id = self._register(data["test_case_batch_job_id"]) if data.get("test_case_batch_job_id") else self._new_id()
         ids = list(data.get("test_case_definition_ids") or [])
+        run_ids = list(data.get("test_case_job_ids") or [])
+        if len(run_ids) > total or any(not isinstance(i, str) or not i or i in self.runs or run_ids.count(i) > 1 for i in run_ids):
+            raise ValueError("retell fixture batch_test: test_case_job_ids must be new, distinct, non-empty strings, at most total_count")
         outcomes = [o for o in OUTCOMES for _ in range(counts[o])] + ["pass"] * (total - finished)
         runs = []
         for index, outcome in enumerate(outcomes):
             definition = self._fixture_snapshot(ids[index] if index < len(ids) else None, data["response_engine"], index, created)
-            run = Run(self._new_id(), batch_id, index, definition, outcome, None, None, seq=0)
+            run_id = self._register(run_ids[index]) if index < len(run_ids) else self._new_id()
+            run = Run(run_id, batch_id, index, definition, outcome, None, None, seq=0)
             run.seq = self._seq_of[run.id]
             record(run, "pending", created)
             record(run, outcome if index < finished else "in_progress", modified)
@@ -434,3 +442,32 @@ def _seconds(milliseconds: Any, default: float) -> float:
 
 
 __all__ = ["DEFAULT_MIX", "BatchTest", "Definition", "RetellBackend", "Run"]
+
+
+RUN_STATUSES = ("pass", "fail", "error", "in_progress")
+
+
+def _one_run_batch(data: dict[str, Any]) -> dict[str, Any]:
+    """A ``test_run`` fixture (``test_case_job_id``, ``response_engine``, ``status`` pass | fail | error |
+    in_progress, optional ``test_case_definition_id``, ``test_case_batch_job_id`` and ms timestamps) as the
+    one-run ``batch_test`` fixture that holds it."""
+    _require(data, ("test_case_job_id", "response_engine"), "test_run")
+    status = data.get("status", "pass")
+    if status not in RUN_STATUSES:
+        raise ValueError(f"retell fixture test_run: status must be one of {', '.join(RUN_STATUSES)}, got {status!r}")
+    batch: dict[str, Any] = {key: data[key] for key in ("response_engine", "creation_timestamp", "user_modified_timestamp", "test_case_batch_job_id") if key in data}
+    batch.update(total_count=1, test_case_job_ids=[data["test_case_job_id"]], status="in_progress" if status == "in_progress" else "complete")
+    if status != "in_progress":
+        batch[f"{status}_count"] = 1
+    if data.get("test_case_definition_id"):
+        batch["test_case_definition_ids"] = [data["test_case_definition_id"]]
+    return batch
+
+
+def _one_call_batch(data: dict[str, Any]) -> dict[str, Any]:
+    """A ``call`` fixture (``call_id``, ``from_number``, the task's fields such as ``to_number`` and ``metadata``,
+    optional ``batch_call_id`` and ms ``creation_timestamp``) as the one-task ``batch_call`` fixture that makes it."""
+    _require(data, ("call_id", "from_number", "to_number"), "call")
+    batch_keys = ("from_number", "batch_call_id", "creation_timestamp", "name")
+    task = {key: value for key, value in data.items() if key not in batch_keys}
+    return {**{key: data[key] for key in batch_keys if key in data}, "tasks": [task]}

@@ -40,6 +40,7 @@ BUGS = {
     "counts_exceed_total": "request_counts.failed is one more than it should be once the batch is finished",
     "wrong_key_accepted": "any bearer key is accepted",
     "file_without_status": "file objects have no `status` (the spec allows that; openai.types.FileObject requires it)",
+    "line_without_choices": "the output lines' chat completions have no `choices` (openai's ChatCompletion requires it)",
 }
 
 PURPOSES = ("fine-tune", "assistants", "batch", "vision")
@@ -163,12 +164,20 @@ class ForeignBatches:
         failed = sum(1 for line in processed if _fails(line))
         return len(processed) - failed, failed, len(job.lines)
 
+    def _completion(self, line: dict[str, Any]) -> dict[str, Any]:
+        body = {"id": f"chatcmpl-{secrets.token_hex(8)}", "object": "chat.completion", "created": int(time.time()),
+                "model": str(line.get("body", {}).get("model", "gpt-4o-mini")),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]}
+        if "line_without_choices" in self.bugs:
+            del body["choices"]
+        return body
+
     def _write_results(self, job: Job, processed: int) -> None:
         if job.output_file_id is not None or job.error_file_id is not None or processed == 0:
             return
         lines = job.lines[:processed]
         ok = [{"id": f"batch_req_{secrets.token_hex(8)}", "custom_id": line["custom_id"],
-               "response": {"status_code": 200, "request_id": secrets.token_hex(8), "body": {"object": "chat.completion"}},
+               "response": {"status_code": 200, "request_id": secrets.token_hex(8), "body": self._completion(line)},
                "error": None} for line in lines if not _fails(line)]
         bad = [{"id": f"batch_req_{secrets.token_hex(8)}", "custom_id": line["custom_id"], "response": None,
                 "error": {"code": "model_not_found", "message": "The model does not exist."}} for line in lines if _fails(line)]

@@ -138,7 +138,8 @@ def test_reading_a_batch_draws_no_id() -> None:
     assert next_upload_id(True) == next_upload_id(False)
 
 
-@pytest.mark.parametrize("endpoint", ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"])
+@pytest.mark.parametrize("endpoint", ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/moderations",
+                                      "/v1/images/generations", "/v1/images/edits", "/v1/videos"])
 @given(text=st.text(max_size=120), listed=st.booleans())
 def test_usage_counted_without_bodies_equals_the_bodies_usage(endpoint: str, text: str, listed: bool) -> None:
     key = "0123456789abcdef" * 4
@@ -147,6 +148,10 @@ def test_usage_counted_without_bodies_equals_the_bodies_usage(endpoint: str, tex
         "/v1/completions": {"model": "m", "prompt": [text, text] if listed else text},
         "/v1/embeddings": {"model": "m", "input": [text, "x"] if listed else text},
         "/v1/responses": {"model": "m", "input": text},
+        "/v1/moderations": {"model": "m", "input": [text, "x"] if listed else text},
+        "/v1/images/generations": {"model": "dall-e-3" if listed else "gpt-image-1", "prompt": text, "n": 2},
+        "/v1/images/edits": {"model": "gpt-image-1", "prompt": text, "images": [{"image_url": "u"}] * (2 if listed else 1), "quality": "high"},
+        "/v1/videos": {"model": "sora-2", "prompt": text},
     }
     line = InputLine("c", bodies[endpoint])
     assert line_usage(endpoint, line) == usage_of(success_body(endpoint, line, key, 0, 4))

@@ -238,3 +238,65 @@ def test_admin_lists_batch_calls_with_their_progress(client: Retell, server: Liv
     server.engine.clock.advance(STEP)
     (row,) = [r for r in httpx.get(server.url + "/_mock/batches", params={"provider": "retell"}).json()["data"] if r["id"] == batch.batch_call_id]
     assert (row["status"], row["ended_count"]) == ("complete", 3)
+
+
+def test_metadata_dynamic_variables_and_agent_tag_filters_are_evaluated(client: Retell, server: LiveServer) -> None:
+    """The keyed filters the SDK sends (``metadata``, ``dynamic_variables``: string, number, boolean, range, enum,
+    present) and ``agent_tag``, on what each task gave its call; the filters on what the fake's calls never carry
+    are refused, each naming why."""
+    people = [
+        {"to_number": "+12137770001", "metadata": {"tier": "gold", "score": 7}, "retell_llm_dynamic_variables": {"name": "Ada", "age": "36", "vip": "true"},
+         "override_agent_version": "prod"},
+        {"to_number": "+12137770002", "metadata": {"tier": "silver", "score": 3}, "retell_llm_dynamic_variables": {"name": "Bob", "age": "51", "vip": "false"}},
+        {"to_number": "+12137770003", "retell_llm_dynamic_variables": {"name": "Cy"}, "override_agent_version": "staging"},
+    ]
+    client.batch_call.create_batch_call(from_number=FROM, tasks=people)  # type: ignore[arg-type]
+
+    def numbers(**criteria: Any) -> list[str]:
+        return sorted(c.to_number for c in client.call.list(filter_criteria=criteria, limit=1000).items)  # type: ignore[arg-type]
+
+    assert numbers(metadata=[{"key": "tier", "type": "string", "op": "eq", "value": "gold"}]) == ["+12137770001"]
+    assert numbers(metadata=[{"key": "score", "type": "number", "op": "ge", "value": 3}, {"key": "tier", "type": "enum", "op": "in", "value": ["silver"]}]) == ["+12137770002"]
+    assert numbers(metadata=[{"key": "tier", "type": "present", "op": "np"}]) == ["+12137770003"]
+    assert numbers(dynamic_variables=[{"key": "age", "type": "range", "op": "bt", "value": [30, 40]}]) == ["+12137770001"]
+    assert numbers(dynamic_variables=[{"key": "vip", "type": "boolean", "op": "eq", "value": False}]) == ["+12137770002"]
+    assert numbers(dynamic_variables=[{"key": "name", "type": "string", "op": "sw", "value": "C"}]) == ["+12137770003"]
+    assert numbers(agent_tag={"type": "enum", "op": "in", "value": ["prod", "staging"]}) == ["+12137770001", "+12137770003"]
+    with pytest.raises(retell.BadRequestError, match="op 'gt' does not go with type 'string'"):
+        numbers(metadata=[{"key": "tier", "type": "string", "op": "gt", "value": "a"}])
+    for refused in ("call_successful", "in_voicemail", "combined_cost", "e2e_latency_p50", "tool_calls", "custom_attributes",
+                    "custom_analysis_data", "data_storage_setting", "user_sentiment"):
+        with pytest.raises(retell.BadRequestError, match=f"filter_criteria.{refused} is not simulated by the mock server: ") as caught:
+            client.call.list(filter_criteria={refused: {"type": "boolean", "op": "eq", "value": True}})  # type: ignore[misc, dict-item]
+        assert caught.value.body["status"] == "error"
+
+
+def test_every_call_filter_the_sdk_sends_is_evaluated_or_refused_with_a_reason() -> None:
+    from retell.types.call_list_params import FilterCriteria
+
+    from mockserver.providers.retell.call_filters import REFUSED, SUPPORTED
+
+    assert set(FilterCriteria.__annotations__) == SUPPORTED | set(REFUSED)
+    assert not SUPPORTED & set(REFUSED)
+
+
+def test_a_call_and_a_test_run_load_under_the_ids_a_fixture_gives(server: LiveServer) -> None:
+    """The ids the SDKs' own generated tests read (``call.retrieve("119c…")``, ``get_test_run(...)``) can be preloaded."""
+    backend = server.engine.backend("retell", "fixture-ids")
+    call_id, run_id = "119c3f8e47135a29e65947eeb34cf12d", "test_case_job_fixture"
+    backend.load_fixture("call", {"call_id": call_id, "from_number": FROM, "to_number": "+12137774445", "metadata": {"crm": "42"}})
+    backend.load_fixture("test_run", {"test_case_job_id": run_id, "response_engine": {"type": "retell-llm", "llm_id": "llm_x"}, "status": "fail"})
+    backend.load_fixture("batch_call", {"from_number": FROM, "tasks": [{"to_number": "+12137774446", "call_id": "call_in_batch"}]})
+    client = Retell(api_key="fixture-ids", base_url=server.base_url("retell"), max_retries=0)
+    call = client.call.retrieve(call_id)
+    assert (call.call_id, call.to_number, call.metadata) == (call_id, "+12137774445", {"crm": "42"})  # type: ignore[union-attr]
+    assert client.call.retrieve("call_in_batch").to_number == "+12137774446"
+    run = client.tests.get_test_run(run_id)
+    assert (run.test_case_job_id, run.status) == (run_id, "fail")
+    batch_id = server.engine.backend("retell", "fixture-ids").runs[run_id].batch_id
+    assert client.tests.get_batch_test(batch_id).fail_count == 1
+    for kind, data in (("call", {"call_id": call_id, "from_number": FROM, "to_number": "+12137774447"}),
+                       ("test_run", {"test_case_job_id": run_id, "response_engine": {"type": "retell-llm", "llm_id": "l"}}),
+                       ("test_run", {"test_case_job_id": "other", "response_engine": {"type": "retell-llm", "llm_id": "l"}, "status": "ended"})):
+        with pytest.raises(ValueError, match="retell fixture (batch_call|batch_test|test_run)"):  # taken id, bad status
+            backend.load_fixture(kind, data)
