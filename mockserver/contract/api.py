@@ -52,6 +52,7 @@ class Exchange:
     body: Any
     headers: dict[str, str]
     example: str
+    text: str = ""  # the answer as text when it is not JSON (downloads)
 
     def ok(self) -> bool:
         return 200 <= self.status < 300
@@ -77,6 +78,7 @@ class Api:
     poll_interval: float = 0.05
     ledger: Ledger | None = None
     story: list[Step] = field(default_factory=list)  # the steps of the current flow (a finding's reproducer)
+    setup: list[Step] = field(default_factory=list)  # every accepted create of the run: the data later findings stand on
     started: float = field(default_factory=time.monotonic)
     last_poll: tuple[int, float] = (0, 0.0)  # reads and real seconds of the latest poll
 
@@ -133,10 +135,13 @@ class Api:
         except ValueError:
             body = None
         step = Step(operation_id, operation.label, operation.method.upper(), operation.path, path, query, json_body, files, data,
-                    response.status_code, body, response.text if body is None else "", time.monotonic() - self.started)
+                    response.status_code, body, response.text if body is None else "", time.monotonic() - self.started,
+                    dict(response.headers))
         self.story.append(step)
-        example = _curl(operation.method.upper(), url, query, json_body, files, data)
-        exchange = Exchange(operation_id, operation.label, response.status_code, body, dict(response.headers), example)
+        if step.ok() and not cleanup and any(v.creates and v.operation_id == operation_id for r in self.profile.resources for v in r.views):
+            self.setup.append(step)
+        example = _curl(operation.method.upper(), url, query, json_body, files, data, _auth_flags(self.profile))
+        exchange = Exchange(operation_id, operation.label, response.status_code, body, dict(response.headers), example, step.text)
         if check and response.status_code in (401, 403):
             # with the run's own credentials: nothing can be tested, and that is not a pass
             env = " or ".join(self.profile.key_env)
@@ -216,9 +221,18 @@ def operation_ids(schema: OpenApiSchema) -> set[str]:
     return ids
 
 
-def _curl(method: str, url: str, query: dict[str, Any] | None, json_body: Any, files: Any, data: Any) -> str:
+def _auth_flags(profile: Profile) -> list[str]:
+    """The run's credential headers as curl flags whose values are environment variables (never the key itself)."""
+    marker = "\x00KEY\x00"
+    flags = [f'-H "{name}: {value.replace(marker, "$" + profile.key_env[0])}"' for name, value in profile.auth(marker).items()]
+    flags += [f'-H "{name}: ${var}"' for name, (var, _default) in profile.extra_headers.items()]
+    return flags
+
+
+def _curl(method: str, url: str, query: dict[str, Any] | None, json_body: Any, files: Any, data: Any,
+          auth: list[str] | None = None) -> str:
     target = url + ("?" + urlencode(query, doseq=True) if query else "")
-    parts = [f"curl -X {method} '{target}'"]
+    parts = [f"curl -X {method} '{target}'", *(auth or [])]
     if json_body is not None:
         parts.append(f"-H 'Content-Type: application/json' -d '{json.dumps(json_body)}'")
     for key, value in (data or {}).items():

@@ -122,6 +122,7 @@ class _Run:
     headers: dict[str, str]
     context: dict[str, Any]
     explore: bool = False
+    on_create: Any = None  # (resource, id, label) -> None: a generated case created something
 
 
 # the kit runs in progress, by spec title (titles are unique across specs/); checks and hooks are global
@@ -148,8 +149,13 @@ def batch_semantics(ctx: Any, response: Any, case: Any) -> None:
     operation_id = case.operation.definition.raw.get("operationId")
     example = placeholders(case.as_curl_command(headers=active.headers), active.profile)
     phase = case.meta.phase.name.value if case.meta is not None else ""
-    active.observer.observe(operation_id, case.operation.label, {k: str(v) for k, v in (case.path_parameters or {}).items()},
-                     response.status_code, body, example, phase)
+    path = {k: str(v) for k, v in (case.path_parameters or {}).items()}
+    active.observer.observe(operation_id, case.operation.label, path, response.status_code, body, example, phase)
+    if active.on_create is not None and 200 <= response.status_code < 300:
+        for resource, view in active.observer.views.get(operation_id, []):
+            if view.creates:
+                for ident, _ in active.observer.extract(resource, view, body, path):
+                    active.on_create(resource.name, ident, case.operation.label)
     return None
 
 
@@ -191,13 +197,14 @@ def run(
     headers: dict[str, str],
     context: dict[str, Any] | None = None,
     explore: bool = False,
+    on_create: Any = None,
 ) -> None:
     """Run the engine over ``schema`` and record every check result (and the observer's) in ``report``."""
     title = schema.raw_schema.get("info", {}).get("title")
     stream = from_schema(schema).execute()
     meter.on_exhausted.append(stream.stop)
     with _ACTIVE_LOCK:
-        _ACTIVE[title] = _Run(profile, observer, headers, context or {}, explore)
+        _ACTIVE[title] = _Run(profile, observer, headers, context or {}, explore, on_create)
     interrupted = False
     try:
         for event in stream:
