@@ -135,7 +135,9 @@ class Api:
         except ValueError:
             body = None
         step = Step(operation_id, operation.label, operation.method.upper(), operation.path, path, query, json_body, files, data,
-                    response.status_code, body, response.text if body is None else "", time.monotonic() - self.started,
+                    response.status_code, body,
+                    response.text if body is None or "json" not in response.headers.get("content-type", "json") else "",
+                    time.monotonic() - self.started,
                     dict(response.headers))
         self.story.append(step)
         if step.ok() and not cleanup and any(v.creates and v.operation_id == operation_id for r in self.profile.resources for v in r.views):

@@ -9,11 +9,15 @@ base URL through the kit, so the same checks judge the new answers (``mockserver
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import requests
+from requests.structures import CaseInsensitiveDict
 
 from .invariants import Step
 
@@ -94,6 +98,8 @@ def substitute(value: Any, mapping: dict[Any, Any]) -> Any:
     if isinstance(value, (str, int)) and not isinstance(value, bool) and value in mapping:
         new = mapping[value]
         return str(new) if isinstance(value, str) else new
+    if isinstance(value, str) and value.lstrip("-").isdigit() and int(value) in mapping:
+        return str(mapping[int(value)])  # an integer id written as text (a path parameter, a form field)
     return value
 
 
@@ -132,8 +138,11 @@ def _auth_lines(profile: Profile) -> list[str]:
     return headers
 
 
-def script(profile: Profile, base_url: str, steps: list[dict[str, Any]], title: str = "") -> str:
-    """A runnable Python script that sends ``steps`` again, ids taken from the answers as the run took them."""
+def script(profile: Profile, base_url: str, steps: list[dict[str, Any]], title: str = "", finding: str | None = None) -> str:
+    """A runnable Python script that sends ``steps`` again, ids taken from the answers as the run took them.
+
+    With ``finding`` (the saved finding's file name, next to the script) it then judges the answers it got with the
+    kit's checks and exits 1 while the bug is still there (0 once it is gone, 2 without the kit installed)."""
     used: set[Any] = set()
     for data in steps:
         for part in ("path_params", "query", "json", "data"):
@@ -153,8 +162,12 @@ def script(profile: Profile, base_url: str, steps: list[dict[str, Any]], title: 
         "client = httpx.Client(base_url=BASE_URL.rstrip('/'), headers=HEADERS, timeout=30)",
         "",
         "",
+        "ANSWERS = []  # what the server answered, in order: judged by the kit's checks at the end",
+        "",
+        "",
         "def show(number, response):",
         "    print(number, response.request.method, response.request.url, '->', response.status_code, response.text[:300])",
+        "    ANSWERS.append((response.status_code, dict(response.headers), response.content))",
         "    return response",
         "",
     ]
@@ -208,6 +221,16 @@ def script(profile: Profile, base_url: str, steps: list[dict[str, Any]], title: 
             lines += extract
         index += run
         number += run
+    if finding is not None:
+        lines += [
+            "",
+            "# the verdict: the same checks as the run that found it, over these answers (exit 1 while the bug is there)",
+            "try:",
+            "    from mockserver.contract.reproduce import judge",
+            "except ImportError:",
+            "    sys.exit('install batchfake to judge the answers (pip install batchfake)')",
+            f"sys.exit(judge(os.path.join(os.path.dirname(os.path.abspath(__file__)), {finding!r}), BASE_URL, ANSWERS))",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -241,7 +264,8 @@ def save_findings(report: Report, directory: Path, profile: Profile) -> list[Pat
             })
             path = directory / f"finding-{number:02d}.json"
             path.write_text(json.dumps(data, indent=2) + "\n")
-            (directory / f"finding-{number:02d}.py").write_text(report.sanitize(script(profile, report.target, data["steps"], finding.title)))
+            (directory / f"finding-{number:02d}.py").write_text(report.sanitize(script(profile, report.target, data["steps"], finding.title,
+                                                                                    finding=path.name)))
             written.append(path)
     return written
 
@@ -260,6 +284,21 @@ def load_findings(path: Path) -> list[dict[str, Any]]:
                     out.append({"provider": report["provider"], "operation": result["operation"], "check": result["check"],
                                 "title": failure["title"], "steps": failure["steps"]})
     return out
+
+
+def replay_finding(api: Any, finding: dict[str, Any], timeout: float = 10.0, interval: float = 0.05) -> None:
+    """The finding's steps, then the probe or list walk that made it (its verdict is not a single answer's)."""
+    from .semantics import check_pagination
+    from .truth import PROBES
+
+    replay_steps(api, finding.get("steps", []), timeout=timeout, interval=interval)
+    check = finding.get("check")
+    if check in PROBES:
+        PROBES[check](api, finding)
+    elif check in ("pagination_consistent", "sort_order"):
+        for pagination in api.profile.pagination:
+            if api.label(pagination.operation_id) == finding.get("operation"):
+                check_pagination(api, pagination)
 
 
 def replay_steps(api: Any, steps: list[dict[str, Any]], timeout: float = 10.0, interval: float = 0.05) -> None:
@@ -288,6 +327,8 @@ def replay_steps(api: Any, steps: list[dict[str, Any]], timeout: float = 10.0, i
             new = _at(exchange.body, where)
             if new is not None and value not in mapping:
                 mapping[value] = new
+                if isinstance(value, int):
+                    mapping[str(value)] = str(new)
 
 
 def _status(resources: dict[str, Any], operation_id: str, body: Any) -> Any:
@@ -310,4 +351,45 @@ def _behind(resources: dict[str, Any], operation_id: str, body: Any, wanted: Any
     lifecycle = resource.lifecycle
     if now is None or now == wanted or lifecycle is None or now not in lifecycle.states:
         return False
+    if wanted not in lifecycle.states:
+        # the recorded status is outside the lifecycle (the bug itself, reached after a transition): wait while
+        # the resource still moves
+        return now not in lifecycle.terminal
     return now not in lifecycle.terminal and lifecycle.reachable(now, wanted)
+
+
+# -- judging a script's answers -------------------------------------------------------------------------
+
+
+class Recorded(requests.Session):
+    """A session that answers from a script's recorded answers, in order, then sends for real (a probe run again)."""
+
+    def __init__(self, answers: tuple[tuple[int, dict[str, str], bytes], ...]) -> None:
+        super().__init__()
+        self.answers = list(answers)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if not self.answers:
+            return super().request(method, url, *args, **kwargs)
+        status, headers, content = self.answers.pop(0)
+        response = requests.Response()
+        response.status_code = status
+        response._content = content
+        response.headers = CaseInsensitiveDict(headers)
+        response.url = str(url)
+        response.encoding = "utf-8"
+        response.elapsed = datetime.timedelta(0)
+        response.request = requests.Request(str(method), str(url), headers=kwargs.get("headers")).prepare()
+        return response
+
+
+def judge(finding_path: str | Path, base_url: str, answers: list[tuple[int, dict[str, str], bytes]]) -> int:
+    """The exit code of a generated script: its answers through the kit's checks (``--replay`` without resending)."""
+    from .runner import Options, run_contract
+
+    finding = load_findings(Path(finding_path))[0]
+    provider = str(finding.get("provider"))
+    report = run_contract(provider, base_url=base_url, allow_writes=True,
+                          options=Options(phases=(), replay=(finding,), answers=tuple(answers)))
+    print(report.summary())
+    return report.exit_code

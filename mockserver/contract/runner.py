@@ -68,6 +68,9 @@ class Options:
     sdk: bool = True  # hold every answer to the official SDK's models, where installed
     # replay saved findings (reproduce.load_findings) instead of the suite: their steps only, judged by every check
     replay: tuple[dict[str, Any], ...] = ()
+    # with ``replay``: the answers a generated script got, (status, headers, content) in order; the kit takes these
+    # instead of sending the finding's steps again, and sends only what comes after them (a probe run again)
+    answers: tuple[tuple[int, dict[str, str], bytes], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,13 +161,15 @@ def permit(schema: Any, base_url: str, allowed: set[str]) -> Callable[[str, str]
 
 
 def _replay(api: Api, options: Options) -> None:
-    from .reproduce import replay_steps
+    from .reproduce import replay_finding
 
     for number, finding in enumerate(options.replay, 1):
         api.begin(f"finding {number}")
         api.report.note(f"replayed finding {number}: {finding.get('check')} on {finding.get('operation')}: "
                         f"{finding.get('title', '')[:160]} ({len(finding.get('steps', []))} steps)")
-        replay_steps(api, finding.get("steps", []), timeout=options.poll_timeout or 10.0, interval=options.poll_interval or 0.05)
+        # answers a script recorded are taken as they are: no waiting for a status (there is nothing to poll)
+        replay_finding(api, finding, timeout=0.0 if options.answers else options.poll_timeout or 10.0,
+                       interval=options.poll_interval or 0.05)
 
 
 def _truth(api: Api, writes: bool) -> None:
@@ -226,6 +231,10 @@ def _run(
                   allowed=frozenset(options.operations) if options.operations else None,
                   poll_timeout=options.poll_timeout or 10.0, poll_interval=options.poll_interval or 0.05)
         observer.context = api.context
+        if options.answers:
+            from .reproduce import Recorded
+
+            api.session = Recorded(options.answers)
         api.ledger = Ledger(observer, sdk=options.sdk)
         api.ledger.memory["_labels"] = {op: api.label(op) for op in api.operations}
         if writes and not fake and profile.write_warning:

@@ -21,27 +21,39 @@ from ._openai import (
 
 if TYPE_CHECKING:
     from ..api import Api
+    from ..invariants import Ledger, Step
 
 
 def compare_output(api: Api, created: Created) -> None:
-    """``GET /batches/{id}/output`` streams the batch's output file: both hold the same lines (``output_matches_file``)."""
-    from ..truth import _fail
-
+    """Read the finished batch's output file and its ``/output`` (``output_lines`` compares them)."""
     batch = api.call("retrieveBatch", path={"batch_id": created.id})
     output = batch.body.get("output_file_id") if isinstance(batch.body, dict) else None
-    if not output or not api.has("getBatchOutput"):
+    if output and api.has("getBatchOutput"):
+        api.call("downloadFile", path={"file_id": output})
+        api.call("getBatchOutput", path={"batch_id": created.id})
+
+
+def output_lines(ledger: Ledger, step: Step, example: str) -> None:
+    """``GET /batches/{id}/output`` streams the batch's output file: both hold the same lines (``output_matches_file``)."""
+    memory = ledger.memory.setdefault("portkey", {"outputs": {}, "files": {}})
+    if not step.ok():
         return
-    download = api.call("downloadFile", path={"file_id": output})
-    streamed = api.call("getBatchOutput", path={"batch_id": created.id})
-    if not download.ok() or not streamed.ok():
-        return  # each answer is judged on its own (status_code_conformance ...)
-    from_file = [line for line in download.text.splitlines() if line.strip()]
-    from_output = [line for line in streamed.text.splitlines() if line.strip()]
-    problems = [] if sorted(from_file) == sorted(from_output) else [
-        f"{streamed.label} of batch {created.id} holds {len(from_output)} line(s), its output file {output} {len(from_file)}; "
-        f"{len(set(from_file) - set(from_output))} line(s) of the file are not in /output, "
-        f"{len(set(from_output) - set(from_file))} line(s) of /output are not in the file"]
-    _fail(api, streamed.label, "output_matches_file", problems)
+    if step.operation_id == "retrieveBatch" and isinstance(step.body, dict) and step.body.get("output_file_id"):
+        memory["outputs"][step.path_params.get("batch_id", "")] = str(step.body["output_file_id"])
+    elif step.operation_id == "downloadFile":
+        memory["files"][step.path_params.get("file_id", "")] = step.text
+    elif step.operation_id == "getBatchOutput":
+        batch_id = step.path_params.get("batch_id", "")
+        output = memory["outputs"].get(batch_id)
+        if output is None or output not in memory["files"]:
+            return
+        from_file = [line for line in memory["files"][output].splitlines() if line.strip()]
+        from_output = [line for line in (step.text or "").splitlines() if line.strip()]
+        problems = [] if sorted(from_file) == sorted(from_output) else [
+            f"{step.label} of batch {batch_id} holds {len(from_output)} line(s), its output file {output} {len(from_file)}; "
+            f"{len(set(from_file) - set(from_output))} line(s) of the file are not in /output, "
+            f"{len(set(from_output) - set(from_file))} line(s) of /output are not in the file"]
+        ledger.result(step, "output_matches_file", problems, example)
 
 
 def auth(key: str) -> dict[str, str]:
@@ -64,7 +76,7 @@ PROFILE = Profile(
     cancel=cancel_batch,
     stateful_pins={"createFile": {"purpose": "batch"}},
     refusals=CANCEL_REFUSALS,
-    invariants=(openai_results,),
+    invariants=(openai_results, output_lines),
     **OPENAI_EXTRAS,
     write_warning="creates a two-line chat-completions batch per flow through the virtual key's provider",
 )
