@@ -93,7 +93,8 @@ class Api:
 
     @property
     def operations(self) -> set[str]:
-        return operation_ids(self.schema)
+        """Every operationId of the spec (a URL run's schemathesis schema leaves some out; the kit's own calls may use them)."""
+        return spec_operation_ids(self.schema.raw_schema)
 
     def has(self, operation_id: str) -> bool:
         return operation_id in self.operations
@@ -211,6 +212,12 @@ class Api:
                 self.report.cleanup.append((what, False, f"{type(exc).__name__}: {exc}"))
             else:
                 self.report.cleanup.append((what, True, ""))
+
+
+def spec_operation_ids(document: dict[str, Any]) -> set[str]:
+    """The operationIds of every operation in a spec document."""
+    return {op["operationId"] for item in document.get("paths", {}).values() if isinstance(item, dict)
+            for op in item.values() if isinstance(op, dict) and "operationId" in op}
 
 
 def operation_ids(schema: OpenApiSchema) -> set[str]:

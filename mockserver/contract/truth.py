@@ -109,12 +109,12 @@ def check_unknown_ids(api: Api, writes: bool) -> None:
     """Every operation on one id, with an id that does not exist: 404 (or the documented status) in the provider's envelope."""
     from .api import NotAllowed
 
-    for result in api.schema.get_all_operations():
-        operation = result.ok()
+    for operation_id in sorted(api.operations):
+        operation = api.schema.find_operation_by_id(operation_id)
         raw = operation.definition.raw
-        operation_id = raw.get("operationId")
         method = operation.method.upper()
-        params = [p for p in raw.get("parameters", []) if isinstance(p, dict) and p.get("in") == "path"]
+        params = [p for p in [*_path_level(api, operation), *raw.get("parameters", [])] if isinstance(p, dict) and p.get("in") == "path"]
+        params = list({p["name"]: p for p in params}.values())
         if not operation_id or not params or (api.allowed is not None and operation_id not in api.allowed):
             continue
         if method in WRITE_METHODS and (not writes or (raw.get("requestBody") or {}).get("required")):
@@ -130,6 +130,11 @@ def check_unknown_ids(api: Api, writes: bool) -> None:
         except NotAllowed:
             continue
         _judge_unknown(api, exchange, operation, statuses, path)
+
+
+def _path_level(api: Api, operation: Any) -> list[Any]:
+    item = api.schema.raw_schema.get("paths", {}).get(operation.path, {})
+    return list(item.get("parameters", [])) if isinstance(item, dict) else []
 
 
 def _judge_unknown(api: Api, exchange: Exchange, operation: Any, statuses: tuple[int, ...], path: dict[str, Any]) -> None:
