@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import io
 import json
 import re
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 
 from .invariants import Step
@@ -98,8 +100,6 @@ def substitute(value: Any, mapping: dict[Any, Any]) -> Any:
     if isinstance(value, (str, int)) and not isinstance(value, bool) and value in mapping:
         new = mapping[value]
         return str(new) if isinstance(value, str) else new
-    if isinstance(value, str) and value.lstrip("-").isdigit() and int(value) in mapping:
-        return str(mapping[int(value)])  # an integer id written as text (a path parameter, a form field)
     return value
 
 
@@ -286,16 +286,32 @@ def load_findings(path: Path) -> list[dict[str, Any]]:
     return out
 
 
+REWALKED = ("pagination_consistent", "sort_order")
+
+
+def replayed(profile: Profile, finding: dict[str, Any]) -> list[int]:
+    """Which of a finding's steps a replay sends again: all, or for a probe's finding only the accepted creates (the
+    data it stood on); the probe itself then runs afresh (its old steps would change what it sees)."""
+    from .truth import PROBES
+
+    steps = finding.get("steps", [])
+    if finding.get("check") not in PROBES and finding.get("check") not in REWALKED:
+        return list(range(len(steps)))
+    creates = {v.operation_id for r in profile.resources for v in r.views if v.creates}
+    return [i for i, s in enumerate(steps) if s.get("operation_id") in creates and 200 <= int(s.get("status", 0)) < 300]
+
+
 def replay_finding(api: Any, finding: dict[str, Any], timeout: float = 10.0, interval: float = 0.05) -> None:
     """The finding's steps, then the probe or list walk that made it (its verdict is not a single answer's)."""
     from .semantics import check_pagination
     from .truth import PROBES
 
-    replay_steps(api, finding.get("steps", []), timeout=timeout, interval=interval)
     check = finding.get("check")
+    steps = finding.get("steps", [])
+    replay_steps(api, [steps[i] for i in replayed(api.profile, finding)], timeout=timeout, interval=interval)
     if check in PROBES:
         PROBES[check](api, finding)
-    elif check in ("pagination_consistent", "sort_order"):
+    elif check in REWALKED:
         for pagination in api.profile.pagination:
             if api.label(pagination.operation_id) == finding.get("operation"):
                 check_pagination(api, pagination)
@@ -307,10 +323,14 @@ def replay_steps(api: Any, steps: list[dict[str, Any]], timeout: float = 10.0, i
     A read whose recorded answer showed a resource in some status is repeated until the resource is in that
     status again (or ``timeout``), so a lifecycle that runs at another pace still reaches the same point."""
     mapping: dict[Any, Any] = {}
+    numbers: dict[Any, Any] = {}  # integer ids of the resources (and their text form, as in a path)
+    id_fields = {r.id_field for r in api.profile.resources if r.id_field}
     resources = {view.operation_id: (resource, view) for resource in api.profile.resources for view in resource.views
                  if resource.retrieve and view.operation_id == resource.retrieve[0]}
     for data in steps:
-        kwargs: dict[str, Any] = {"path": substitute(data.get("path_params") or {}, mapping),
+        # an integer id is remapped only where it names the resource (a path parameter): in a body or a query, a
+        # small number is as likely a count or another object's id (an agent)
+        kwargs: dict[str, Any] = {"path": substitute(data.get("path_params") or {}, {**mapping, **numbers}),
                                   "query": substitute(data.get("query"), mapping)}
         if "json" in data:
             kwargs["json_body"] = substitute(data["json"], mapping)
@@ -325,10 +345,14 @@ def replay_steps(api: Any, steps: list[dict[str, Any]], timeout: float = 10.0, i
             exchange = api.call(data["operation_id"], **kwargs)
         for where, value in ids_in(data.get("body")):
             new = _at(exchange.body, where)
-            if new is not None and value not in mapping:
+            if new is None:
+                continue
+            if isinstance(value, int):
+                if where[-1] in id_fields and value not in numbers:
+                    numbers[value] = new
+                    numbers[str(value)] = str(new)
+            elif value not in mapping:
                 mapping[value] = new
-                if isinstance(value, int):
-                    mapping[str(value)] = str(new)
 
 
 def _status(resources: dict[str, Any], operation_id: str, body: Any) -> Any:
@@ -376,6 +400,9 @@ class Recorded(requests.Session):
         response.status_code = status
         response._content = content
         response.headers = CaseInsensitiveDict(headers)
+        # schemathesis reads the headers from the raw (urllib3) answer
+        response.raw = urllib3.HTTPResponse(body=io.BytesIO(content), headers=urllib3.HTTPHeaderDict(headers), status=status,
+                                            preload_content=False, version=11)
         response.url = str(url)
         response.encoding = "utf-8"
         response.elapsed = datetime.timedelta(0)
@@ -387,9 +414,13 @@ def judge(finding_path: str | Path, base_url: str, answers: list[tuple[int, dict
     """The exit code of a generated script: its answers through the kit's checks (``--replay`` without resending)."""
     from .runner import Options, run_contract
 
+    from .profiles import get_profile
+
     finding = load_findings(Path(finding_path))[0]
     provider = str(finding.get("provider"))
+    # the answers to the steps a replay sends (the others were the script's own, for the reader)
+    kept = replayed(get_profile(provider), finding)
     report = run_contract(provider, base_url=base_url, allow_writes=True,
-                          options=Options(phases=(), replay=(finding,), answers=tuple(answers)))
+                          options=Options(phases=(), replay=(finding,), answers=tuple(answers[i] for i in kept if i < len(answers))))
     print(report.summary())
     return report.exit_code

@@ -282,16 +282,37 @@ def _offset_problems(pagination: Pagination, walk: _Walk, size: int) -> list[str
     return problems
 
 
-def _order_problems(pagination: Pagination, walk: _Walk, order: str, where: str) -> list[str]:
-    """The items of a whole walk follow the documented order of ``order_field`` (ties in any order)."""
+def _order_problems(pagination: Pagination, walk: _Walk, order: str, where: str, rank: dict[str, int]) -> list[str]:
+    """The items of a whole walk follow the documented order of ``order_field``; between two items of the same time
+    that the run created, the one it created later is the newer (``rank``: the order of creation)."""
+    first = "newest" if order == "desc" else "oldest"
     values = [(i, as_time(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else float(v)) for i, v in walk.order]
     for (a, va), (b, vb) in zip(values, values[1:]):
-        if va is None or vb is None:
-            continue
-        if (order == "desc" and vb > va) or (order == "asc" and vb < va):
+        if va is not None and vb is not None and ((order == "desc" and vb > va) or (order == "asc" and vb < va)):
             return [f"{where}: {b} ({pagination.order_field} {vb:g}) follows {a} ({pagination.order_field} {va:g}), which is not "
-                    f"{'newest' if order == 'desc' else 'oldest'} first ({order})"]
+                    f"{first} first ({order})"]
+    mine = [(i, v) for i, v in values if i in rank]
+    for (a, va), (b, vb) in zip(mine, mine[1:]):
+        if va is not None and va == vb and ((order == "desc" and rank[b] > rank[a]) or (order == "asc" and rank[b] < rank[a])):
+            return [f"{where}: {b} follows {a}, though both have {pagination.order_field} {walk_value(walk, a)} and {b} was "
+                    f"created {'later' if order == 'desc' else 'earlier'}, which is not {first} first ({order})"]
     return []
+
+
+def walk_value(walk: _Walk, ident: str) -> Any:
+    return next((v for i, v in walk.order if i == ident), None)
+
+
+def _creation_rank(api: Api) -> dict[str, int]:
+    """The ids the run created, in the order it created them."""
+    rank: dict[str, int] = {}
+    for step in api.setup:
+        for resource in api.profile.resources:
+            for view in resource.views:
+                if view.creates and view.operation_id == step.operation_id:
+                    for ident, _ in api.observer.extract(resource, view, step.body, step.path_params):
+                        rank.setdefault(ident, len(rank))
+    return rank
 
 
 def check_pagination(api: Api, pagination: Pagination, page_size: int = 1, max_pages: int = 10) -> None:
@@ -307,13 +328,14 @@ def check_pagination(api: Api, pagination: Pagination, page_size: int = 1, max_p
         walked = _walk(api, pagination, page_size, max_pages, problems)
         problems += _offset_problems(pagination, walked, page_size)
         if pagination.order and walked.complete:
-            ordered += _order_problems(pagination, walked, pagination.order, f"pages of {page_size}")
+            ordered += _order_problems(pagination, walked, pagination.order, f"pages of {page_size}", _creation_rank(api))
         if pagination.order_param:
             for order in ("asc", "desc"):
                 extra = {pagination.order_param: order}
                 sorted_walk = _walk(api, pagination, page_size, max_pages, problems, extra)
                 if sorted_walk.complete:
-                    ordered += _order_problems(pagination, sorted_walk, order, f"{pagination.order_param}={order}, pages of {page_size}")
+                    ordered += _order_problems(pagination, sorted_walk, order, f"{pagination.order_param}={order}, pages of {page_size}",
+                                               _creation_rank(api))
     except _Stop as stop:
         api.report.note(f"pagination of {label} not checked: {stop}")
         return

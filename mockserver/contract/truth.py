@@ -28,12 +28,16 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def _fail(api: Api, label: str, check: str, problems: list[str], example: str = "") -> None:
+    """Report a probe's verdict; a finding carries the run's creates (its data) and the probe's own steps."""
+    from .reproduce import steps_of
+
     if not problems:
         api.report.passed(label, check)
         return
+    steps = steps_of([s for s in api.setup if s not in api.story] + api.story)
     for problem in problems:
         api.report.fail(Finding(operation=label, check=check, title=problem, message=problem, example=example or api.script(),
-                                phase=api.phase))
+                                phase=api.phase, steps=steps))
 
 
 # -- unknown ids --------------------------------------------------------------------------------------
