@@ -392,7 +392,7 @@ class Recorded(requests.Session):
         super().__init__()
         self.answers = list(answers)
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if not self.answers:
             return super().request(method, url, *args, **kwargs)
         status, headers, content = self.answers.pop(0)
@@ -412,9 +412,8 @@ class Recorded(requests.Session):
 
 def judge(finding_path: str | Path, base_url: str, answers: list[tuple[int, dict[str, str], bytes]]) -> int:
     """The exit code of a generated script: its answers through the kit's checks (``--replay`` without resending)."""
-    from .runner import Options, run_contract
-
     from .profiles import get_profile
+    from .runner import Options, run_contract
 
     finding = load_findings(Path(finding_path))[0]
     provider = str(finding.get("provider"))

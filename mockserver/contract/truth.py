@@ -88,8 +88,8 @@ def _declared(operation: Any, status: int) -> dict[str, Any] | None:
         response = _resolve(operation.schema.raw_schema, ref)
     content = (response or {}).get("content", {})
     media = (content.get("application/json") or next(iter(content.values()), None)) if content else None
-    schema = (media or {}).get("schema")
-    return _deref(operation.schema.raw_schema, schema)
+    schema = _deref(operation.schema.raw_schema, (media or {}).get("schema"))
+    return schema if isinstance(schema, dict) else None
 
 
 def _resolve(document: dict[str, Any], ref: str) -> Any:

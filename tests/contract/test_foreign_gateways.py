@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from mockserver.contract.mutants import serve
-from mockserver.contract.reproduce import load_findings, save_findings
-from mockserver.contract.report import Report
-from mockserver.contract.runner import Options, run_contract
 from mockserver.contract.profiles import get_profile
+from mockserver.contract.report import Report
+from mockserver.contract.reproduce import load_findings, save_findings
+from mockserver.contract.runner import Options, run_contract
 from tests.contract.foreign import formant_server, portkey_server
 
 KEY = "sk-gateway-0123456789"

@@ -18,7 +18,6 @@ from ._openai import (
     file_resource,
 )
 
-
 if TYPE_CHECKING:
     from ..api import Api
     from ..invariants import Ledger, Step

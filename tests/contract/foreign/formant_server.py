@@ -48,7 +48,7 @@ def error(status: int, message: str, kind: str) -> JSONResponse:
 
 
 def iso(moment: float) -> str:
-    return datetime.datetime.fromtimestamp(int(moment), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.fromtimestamp(int(moment), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
