@@ -185,7 +185,7 @@ class Api:
             except FailureGroup as group:
                 for failure in group.exceptions:
                     self.report.fail(Finding(
-                        operation=operation.label, check=name, title=failure.title, message=failure.message,
+                        operation=operation.label, check=name, title=header_title(failure, operation, response), message=failure.message,
                         code=getattr(failure, "code", ""), example=example, phase=self.phase,
                     ))
             except AssertionError as failure:
@@ -212,6 +212,27 @@ class Api:
                 self.report.cleanup.append((what, False, f"{type(exc).__name__}: {exc}"))
             else:
                 self.report.cleanup.append((what, True, ""))
+
+
+def header_title(failure: Any, operation: Any = None, response: Any = None) -> str:
+    """A failure's title; for a header check it names the header (schemathesis' own title does not)."""
+    missing = getattr(failure, "missing_headers", None)
+    if missing:
+        return f"Missing required header(s): {', '.join(missing)}"
+    if failure.title != "Response header does not conform to the schema" or operation is None or response is None:
+        return str(failure.title)
+    from schemathesis.specs.openapi.checks import _coerce_header_value
+
+    definition = operation.responses.find_by_status_code(response.status_code)
+    names = []
+    for name, header in (definition.headers.items() if definition is not None else []):
+        value = response.headers.get(name)
+        if value is None or header.unresolvable_reference is not None:
+            continue
+        coerced = _coerce_header_value(value, header.schema, explode=header.definition.get("explode", False))
+        if any(True for _ in header.validator.iter_errors(coerced)):
+            names.append(f"{name}: {value!r}")
+    return f"Response header does not conform to the schema ({', '.join(names)})" if names else str(failure.title)
 
 
 def spec_operation_ids(document: dict[str, Any]) -> set[str]:

@@ -20,6 +20,7 @@ import schemathesis
 from schemathesis.engine import events, from_schema
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from .api import header_title
 from .meter import Meter
 from .report import Finding, Report
 
@@ -284,7 +285,7 @@ def _record(event: events.ScenarioFinished, report: Report, profile: Profile | N
                 if _binary_part_retyped(failure, node.value if node is not None else None):
                     continue
                 report.fail(Finding(
-                    operation=failure.operation or label, check=check.name, title=failure.title, message=failure.message,
+                    operation=failure.operation or label, check=check.name, title=header_title(failure), message=failure.message,
                     code=failure.code, phase=phase,
                     example=placeholders(check.failure_info.code_sample, profile) if profile else check.failure_info.code_sample,
                 ))

@@ -54,10 +54,12 @@ FORMANT = {
     "unknown_batch_detail_404": ("GET /v1/batch-calls/{batch_id}", "unknown_id_404"),
     "unknown_metrics_zeros": ("GET /v1/batch-calls/{batch_id}/metrics", "unknown_id_404"),
     "created_at_local_time": ("POST /v1/batch-call", "timestamps_units"),
+    "ratelimit_header_text": ("GET /v1/batch-calls/{batch_id}", "response_headers_conformance"),
 }
 CAUGHT_BY = {"portkey": PORTKEY, "formant": FORMANT}
 # a bug -> words its finding must say (the message names what is wrong)
-SAYS = {"total_is_page_size": "a wrong total", "created_at_ms": "milliseconds", "created_at_local_time": "after the answer's Date header"}
+SAYS = {"total_is_page_size": "a wrong total", "created_at_ms": "milliseconds", "created_at_local_time": "after the answer's Date header",
+        "ratelimit_header_text": "X-RateLimit-Remaining"}
 
 
 class Served:
@@ -116,7 +118,7 @@ def test_each_planted_bug_is_caught_and_its_findings_replay(servers: dict[str, S
     expected = CAUGHT_BY[provider][bug]
     assert expected in report.failing(), report.summary()
     if bug in SAYS:
-        assert any(SAYS[bug] in f.message for f in report.outcomes[expected].findings), report.summary()
+        assert any(SAYS[bug] in f.title + f.message for f in report.outcomes[expected].findings), report.summary()
     saved = save_findings(report, tmp_path, get_profile(provider))
     findings = [finding for path in saved for finding in load_findings(path)]
     assert {(f["operation"], f["check"]) for f in findings} == report.failing()  # every finding is saved

@@ -35,6 +35,7 @@ BUGS = {
     "unknown_batch_detail_404": "an unknown batch id answers the framework's 404 {'detail': 'Not Found'}",
     "unknown_metrics_zeros": "the metrics of an unknown batch id answer 200 with every count 0",
     "created_at_local_time": "created_at is India time (UTC+05:30) written with a Z",
+    "ratelimit_header_text": "X-RateLimit-Remaining says 'unlimited' (the spec: an integer)",
 }
 
 AGENTS = range(1, 1001)
@@ -116,7 +117,12 @@ class FormantCalls:
                 if request.headers.get("authorization") != f"Bearer {self.key}":
                     return error(401, "Invalid or missing API key", "authentication_error")
                 with self.lock:
-                    return await handler(request)  # type: ignore[no-any-return]
+                    response: Response = await handler(request)
+                # the documented rate-limit headers (docs: "Every API response may include rate limit headers")
+                remaining = "unlimited" if "ratelimit_header_text" in self.bugs else "49"
+                response.headers.update({"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": remaining,
+                                         "X-RateLimit-Reset": iso(time.time() + 60).replace("Z", "+00:00")})
+                return response
             return endpoint
 
         return Starlette(routes=[
