@@ -1,7 +1,6 @@
-"""The kit against two servers it was not built with (a Portkey-style gateway and a FormantAI-style batch-calls
-server, tests/contract/foreign/): every planted bug class is caught by the check that names it, every saved finding
-replays (and fails again), and the faithful servers pass across five seeds. One server of each kind serves every
-test of the module; ``reset(*bugs)`` switches the planted classes between runs."""
+"""What tests/contract/test_foreign_portkey.py and test_foreign_formant.py share: the planted classes of the two
+independent servers with the check that must catch each, and the three verdicts (faithful across seeds, each planted
+class caught with every saved finding replayed, a generated script exiting 1 while the bug is there)."""
 
 from __future__ import annotations
 
@@ -9,18 +8,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from mockserver.contract.mutants import serve
 from mockserver.contract.profiles import get_profile
 from mockserver.contract.report import Report
 from mockserver.contract.reproduce import load_findings, save_findings
 from mockserver.contract.runner import Options, run_contract
-from tests.contract.foreign import formant_server, portkey_server
 
 KEY = "sk-gateway-0123456789"
 # the flows, list walks and probes only (the kit's own checks), polling lifecycles of well under a second
@@ -63,6 +57,8 @@ SAYS = {"total_is_page_size": "a wrong total", "created_at_ms": "milliseconds", 
 
 
 class Served:
+    """One server of a test module, at its base URL; ``run`` switches its planted classes, then runs the kit."""
+
     def __init__(self, provider: str, server: Any, url: str) -> None:
         self.provider, self.server, self.url = provider, server, url
 
@@ -71,30 +67,23 @@ class Served:
         return run_contract(self.provider, base_url=self.url, api_key=KEY, allow_writes=True, environ={}, options=options)
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, Served]]:
-    portkey = portkey_server.PortkeyGateway(KEY)
-    formant = formant_server.FormantCalls(KEY)
-    with serve(portkey.app()) as portkey_url, serve(formant.app()) as formant_url:
-        yield {"portkey": Served("portkey", portkey, portkey_url + "/v1"), "formant": Served("formant", formant, formant_url)}
+# a probe's finding, a list walk's, a ledger check's and an answer check's: replayed against the faithful server too
+FIXED_REPLAY = {"deleted_still_readable", "order_param_ignored", "output_missing_line", "canceled_spelling", "total_is_page_size",
+                "unknown_batch_detail_404", "header_row_counted"}
+# the planted class whose generated script each test file runs (a ledger check's finding; a list walk's)
+SCRIPTED = {"portkey": "output_missing_line", "formant": "total_is_page_size"}
 
 
-def test_every_planted_class_has_a_catching_check() -> None:
-    assert set(PORTKEY) == set(portkey_server.BUGS) and set(FORMANT) == set(formant_server.BUGS)
-    assert len(PORTKEY) + len(FORMANT) >= 20
-
-
-@pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("provider", ["portkey", "formant"])
-def test_the_faithful_servers_pass(servers: dict[str, Served], provider: str, seed: int) -> None:
-    served = servers[provider]
-    report = served.run(Options(phases=("coverage", "fuzzing"), max_examples=3, seed=seed, poll_interval=0.05, poll_timeout=5,
+def faithful(served: Served, seed: int) -> None:
+    # the coverage phase (every schema boundary, undeclared methods) once; generated cases of every seed
+    phases = ("coverage", "fuzzing") if seed == 0 else ("fuzzing",)
+    report = served.run(Options(phases=phases, max_examples=3, seed=seed, flows=2, poll_interval=0.05, poll_timeout=5,
                                 shrink=False))
     assert report.ok, report.summary()
     checks = {check for _, check in report.outcomes}
     assert {"round_trip", "unknown_id_404", "unknown_reference_refused", "list_filter", "sort_order", "timestamps_units"} <= checks
     assert all(done for _, done, _ in report.cleanup), report.cleanup
-    if provider == "portkey":
+    if served.provider == "portkey":
         assert {"deleted_gone", "output_matches_file", "mutation_answer_state"} <= checks
         # the write promise: whatever the run created (generated cases too) was cancelled or deleted
         gateway = served.server
@@ -104,22 +93,13 @@ def test_the_faithful_servers_pass(servers: dict[str, Served], provider: str, se
         assert all(any(what in created for created in report.created) for what in undone)
 
 
-# a probe's finding, a list walk's, a ledger check's and an answer check's: replayed against the faithful server too
-FIXED_REPLAY = {"deleted_still_readable", "order_param_ignored", "output_missing_line", "canceled_spelling", "total_is_page_size",
-                "unknown_batch_detail_404", "header_row_counted"}
-CASES = [(provider, bug) for provider, table in CAUGHT_BY.items() for bug in sorted(table)]
-
-
-@pytest.mark.parametrize(("provider", "bug"), CASES)
-def test_each_planted_bug_is_caught_and_its_findings_replay(servers: dict[str, Served], tmp_path: Path, provider: str,
-                                                             bug: str) -> None:
-    served = servers[provider]
+def planted(served: Served, bug: str, tmp_path: Path) -> None:
     report = served.run(FLOWS, bug)
-    expected = CAUGHT_BY[provider][bug]
+    expected = CAUGHT_BY[served.provider][bug]
     assert expected in report.failing(), report.summary()
     if bug in SAYS:
         assert any(SAYS[bug] in f.title + f.message for f in report.outcomes[expected].findings), report.summary()
-    saved = save_findings(report, tmp_path, get_profile(provider))
+    saved = save_findings(report, tmp_path, get_profile(served.provider))
     findings = [finding for path in saved for finding in load_findings(path)]
     assert {(f["operation"], f["check"]) for f in findings} == report.failing()  # every finding is saved
     replayed = served.run(Options(phases=(), replay=tuple(findings), poll_interval=0.05, poll_timeout=5), bug)
@@ -128,16 +108,13 @@ def test_each_planted_bug_is_caught_and_its_findings_replay(servers: dict[str, S
         assert served.run(Options(phases=(), replay=tuple(findings), poll_interval=0.05, poll_timeout=5)).ok
 
 
-@pytest.mark.parametrize(("provider", "bug"), [("portkey", "output_missing_line"), ("formant", "total_is_page_size")])
-def test_a_generated_script_exits_1_while_the_bug_is_there(servers: dict[str, Served], tmp_path: Path, provider: str,
-                                                            bug: str) -> None:
-    served = servers[provider]
+def script_exits_1(served: Served, bug: str, tmp_path: Path) -> None:
     report = served.run(FLOWS, bug)
-    saved = save_findings(report, tmp_path, get_profile(provider))
-    path = next(p for p in saved if json.loads(p.read_text())["check"] == CAUGHT_BY[provider][bug][1])
+    saved = save_findings(report, tmp_path, get_profile(served.provider))
+    path = next(p for p in saved if json.loads(p.read_text())["check"] == CAUGHT_BY[served.provider][bug][1])
     script = path.with_suffix(".py")
     assert KEY not in script.read_text() and KEY not in path.read_text()
-    env = {**os.environ, get_profile(provider).key_env[0]: KEY, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**os.environ, get_profile(served.provider).key_env[0]: KEY, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
 
     def run_script() -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, str(script), served.url], capture_output=True, text=True, timeout=120, env=env)
@@ -145,7 +122,7 @@ def test_a_generated_script_exits_1_while_the_bug_is_there(servers: dict[str, Se
     served.server.reset(bug)
     buggy = run_script()
     assert buggy.returncode == 1, buggy.stdout[-3000:] + buggy.stderr[-3000:]
-    assert CAUGHT_BY[provider][bug][1] in buggy.stdout
+    assert CAUGHT_BY[served.provider][bug][1] in buggy.stdout
     served.server.reset()
-    faithful = run_script()
-    assert faithful.returncode == 0, faithful.stdout[-3000:] + faithful.stderr[-3000:]
+    fixed = run_script()
+    assert fixed.returncode == 0, fixed.stdout[-3000:] + fixed.stderr[-3000:]
