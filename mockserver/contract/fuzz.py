@@ -284,10 +284,57 @@ def _record(event: events.ScenarioFinished, report: Report, profile: Profile | N
                 failure = check.failure_info.failure
                 if _binary_part_retyped(failure, node.value if node is not None else None):
                     continue
+                step = case_step(node.value, recorder.interactions.get(case_id)) if node is not None else None
                 report.fail(Finding(
                     operation=failure.operation or label, check=check.name, title=header_title(failure), message=failure.message,
                     code=failure.code, phase=phase,
                     example=placeholders(check.failure_info.code_sample, profile) if profile else check.failure_info.code_sample,
+                    steps=[step] if step is not None else [],
                 ))
             elif check.status.value == "error":
                 report.error(f"{label}: the check {check.name} crashed")
+
+
+def case_step(case: Any, interaction: Any) -> dict[str, Any] | None:
+    """A generated case as a saved step (reproduce.py's shape), so its finding can be replayed; None when its body is
+    neither JSON nor a form the kit can send again."""
+    import base64
+    import json
+
+    from schemathesis.core import NotSet
+
+    operation_id = case.operation.definition.raw.get("operationId")
+    if not operation_id:
+        return None
+    response = getattr(interaction, "response", None)
+    data: dict[str, Any] = {
+        "operation_id": operation_id, "label": case.operation.label, "method": case.method.upper(), "path": case.operation.path,
+        "path_params": {k: str(v) for k, v in (case.path_parameters or {}).items()},
+        "status": response.status_code if response is not None else 0, "at": 0.0, "generated": True,
+    }
+    if case.query:
+        data["query"] = dict(case.query)
+    body, media = case.body, case.media_type or ""
+    if not isinstance(body, NotSet) and body is not None:
+        if "json" in media:
+            data["json"] = body
+        elif media.startswith("multipart/") and isinstance(body, dict):
+            binary = _binary_parts(case)
+            files, form = {}, {}
+            for key, value in body.items():
+                if key in binary:
+                    content = value if isinstance(value, bytes) else (value if isinstance(value, str) else json.dumps(value)).encode()
+                    files[key] = [key, base64.b64encode(content).decode(), "application/octet-stream"]
+                else:
+                    form[key] = value if isinstance(value, str) else json.dumps(value)
+            if not files:
+                return None
+            data["files"], data["data"] = files, form
+        else:
+            return None
+    if response is not None:
+        try:
+            data["body"] = json.loads(response.content or b"null")
+        except ValueError:
+            data["text"] = (response.content or b"")[:20_000].decode("utf-8", "replace")
+    return data

@@ -308,8 +308,10 @@ def replay_finding(api: Any, finding: dict[str, Any], timeout: float = 10.0, int
 
     check = finding.get("check")
     steps = finding.get("steps", [])
-    replay_steps(api, [steps[i] for i in replayed(api.profile, finding)], timeout=timeout, interval=interval)
-    if check in PROBES:
+    last = replay_steps(api, [steps[i] for i in replayed(api.profile, finding)], timeout=timeout, interval=interval)
+    if check in ACCEPTANCE and last is not None and steps:
+        _judge_acceptance(api, str(check), steps[-1], last)
+    elif check in PROBES:
         PROBES[check](api, finding)
     elif check in REWALKED:
         for pagination in api.profile.pagination:
@@ -317,11 +319,41 @@ def replay_finding(api: Any, finding: dict[str, Any], timeout: float = 10.0, int
                 check_pagination(api, pagination)
 
 
-def replay_steps(api: Any, steps: list[dict[str, Any]], timeout: float = 10.0, interval: float = 0.05) -> None:
+# schemathesis' checks whose verdict is about what the request was (invalid, valid, unauthenticated), not the answer alone
+ACCEPTANCE = ("negative_data_rejection", "positive_data_acceptance", "ignored_auth")
+
+
+def _judge_acceptance(api: Any, check: str, data: dict[str, Any], last: Any) -> None:
+    """The replayed generated request judged as schemathesis judged it: invalid refused, valid accepted, no key refused."""
+    from .report import Finding
+
+    problem = ""
+    if check == "negative_data_rejection" and last.ok():
+        problem = f"{last.label} accepted ({last.status}) a request that breaks the schema"
+    elif check == "positive_data_acceptance" and not last.ok():
+        allowed = api.profile.refusals.get(data["operation_id"], ((), ""))[0]
+        if last.status not in allowed:
+            problem = f"{last.label} refused ({last.status}) a request that matches the schema"
+    elif check == "ignored_auth":
+        for key, what in (("", "without credentials"), ("sk-mockserver-wrong-key-000000", "with a wrong key")):
+            other = api.call(data["operation_id"], path=data.get("path_params") or {}, query=data.get("query"), key=key, check=False)
+            if other.status not in (401, 403):
+                problem = f"{last.label} {what} answered {other.status}, not 401"
+                break
+    if problem:
+        api.report.fail(Finding(operation=last.label, check=check, title=problem, message=problem, example=last.example,
+                                phase=api.phase, steps=steps_of(api.story)))
+    else:
+        api.report.passed(last.label, check)
+
+
+def replay_steps(api: Any, steps: list[dict[str, Any]], timeout: float = 10.0, interval: float = 0.05) -> Any:
     """Send ``steps`` through ``api`` (so every check judges the answers), ids mapped to the new ones.
 
     A read whose recorded answer showed a resource in some status is repeated until the resource is in that
-    status again (or ``timeout``), so a lifecycle that runs at another pace still reaches the same point."""
+    status again (or ``timeout``), so a lifecycle that runs at another pace still reaches the same point.
+    Returns the last answer (None without steps)."""
+    exchange = None
     mapping: dict[Any, Any] = {}
     numbers: dict[Any, Any] = {}  # integer ids of the resources (and their text form, as in a path)
     id_fields = {r.id_field for r in api.profile.resources if r.id_field}
@@ -353,6 +385,7 @@ def replay_steps(api: Any, steps: list[dict[str, Any]], timeout: float = 10.0, i
                     numbers[str(value)] = str(new)
             elif value not in mapping:
                 mapping[value] = new
+    return exchange
 
 
 def _status(resources: dict[str, Any], operation_id: str, body: Any) -> Any:

@@ -40,3 +40,8 @@ def test_each_planted_bug_is_caught_and_its_findings_replay(served: gateways.Ser
 
 def test_a_generated_script_exits_1_while_the_bug_is_there(served: gateways.Served, tmp_path: Path) -> None:
     gateways.script_exits_1(served, gateways.SCRIPTED[PROVIDER], tmp_path)
+
+
+def test_findings_of_generated_cases_are_saved_and_replay(served: gateways.Served, tmp_path: Path) -> None:
+    failing = gateways.generated_findings_replay(served, "unknown_batch_empty_200", tmp_path)
+    assert ("GET /batches/{batch_id}", "response_schema_conformance") in failing

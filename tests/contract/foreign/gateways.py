@@ -126,3 +126,17 @@ def script_exits_1(served: Served, bug: str, tmp_path: Path) -> None:
     served.server.reset()
     fixed = run_script()
     assert fixed.returncode == 0, fixed.stdout[-3000:] + fixed.stderr[-3000:]
+
+
+def generated_findings_replay(served: Served, bug: str, tmp_path: Path) -> set[tuple[str, str]]:
+    """A bug found by schemathesis' generated cases: its findings are saved too, and replay (and fail again)."""
+    options = Options(phases=("fuzzing",), max_examples=3, flows=0, poll_interval=0.05, poll_timeout=5, shrink=False)
+    report = served.run(options, bug)
+    assert not report.ok, report.summary()
+    saved = save_findings(report, tmp_path, get_profile(served.provider))
+    findings = [finding for path in saved for finding in load_findings(path)]
+    assert {(f["operation"], f["check"]) for f in findings} == report.failing()  # every finding is saved
+    replayed = served.run(Options(phases=(), replay=tuple(findings), poll_interval=0.05, poll_timeout=5), bug)
+    assert report.failing() <= replayed.failing(), replayed.summary()
+    assert served.run(Options(phases=(), replay=tuple(findings), poll_interval=0.05, poll_timeout=5)).ok
+    return report.failing()
