@@ -27,15 +27,21 @@ from tests.contract.foreign.server import BUGS, ForeignBatches  # noqa: E402
 from tests.contract.test_foreign import CAUGHT_BY, FLOWS, KEY  # noqa: E402
 
 
-def plain(url: str, max_examples: int) -> tuple[set[str], float]:
-    started = time.monotonic()
+def plain_run(spec: str, url: str, headers: list[str], max_examples: int) -> set[str]:
+    """The failure codes plain `schemathesis run specs/<spec>.yaml` reports against ``url``."""
     out = subprocess.run(
         [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(ROOT / "specs" / "schemathesis.toml"), "run",
-         str(ROOT / "specs" / "anyapi.yaml"), "--url", url, "-H", f"Authorization: Bearer {KEY}", "--max-examples",
+         str(ROOT / "specs" / f"{spec}.yaml"), "--url", url, *headers, "--max-examples",
          str(max_examples), "--seed", "1", "--no-color"], capture_output=True, text=True, timeout=900,
         cwd=tempfile.gettempdir()).stdout  # schemathesis keeps a cache in the directory it runs in
     summary = out.rsplit("SUMMARY", 1)[-1]
-    return set(re.findall(r"(ST\d{3}) ", summary)), time.monotonic() - started
+    return set(re.findall(r"(ST\d{3}) ", summary))
+
+
+def plain(url: str, max_examples: int) -> tuple[set[str], float]:
+    started = time.monotonic()
+    codes = plain_run("anyapi", url, ["-H", f"Authorization: Bearer {KEY}"], max_examples)
+    return codes, time.monotonic() - started
 
 
 def measure(bug: str | None, max_examples: int) -> tuple[str | None, bool, set[str], str, float]:

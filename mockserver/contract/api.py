@@ -52,6 +52,7 @@ class Exchange:
     body: Any
     headers: dict[str, str]
     example: str
+    text: str = ""  # the answer as text when it is not JSON (downloads)
 
     def ok(self) -> bool:
         return 200 <= self.status < 300
@@ -77,6 +78,7 @@ class Api:
     poll_interval: float = 0.05
     ledger: Ledger | None = None
     story: list[Step] = field(default_factory=list)  # the steps of the current flow (a finding's reproducer)
+    setup: list[Step] = field(default_factory=list)  # every accepted create of the run: the data later findings stand on
     started: float = field(default_factory=time.monotonic)
     last_poll: tuple[int, float] = (0, 0.0)  # reads and real seconds of the latest poll
 
@@ -91,7 +93,8 @@ class Api:
 
     @property
     def operations(self) -> set[str]:
-        return operation_ids(self.schema)
+        """Every operationId of the spec (a URL run's schemathesis schema leaves some out; the kit's own calls may use them)."""
+        return spec_operation_ids(self.schema.raw_schema)
 
     def has(self, operation_id: str) -> bool:
         return operation_id in self.operations
@@ -110,6 +113,7 @@ class Api:
         data: dict[str, str] | None = None,
         cleanup: bool = False,
         check: bool = True,
+        key: str | None = None,
     ) -> Exchange:
         """Send one request for ``operation_id``; check the answer against the spec and the semantics."""
         if self.allowed is not None and operation_id not in self.allowed:
@@ -117,7 +121,12 @@ class Api:
         operation = self.schema.find_operation_by_id(operation_id)
         path = {k: str(v) for k, v in (path or {}).items()}
         url = self.base_url.rstrip("/") + operation.path.format(**{k: quote(v, safe="") for k, v in path.items()})
-        kwargs: dict[str, Any] = {"params": query, "headers": self.headers, "timeout": self.timeout}
+        headers = self.headers
+        if key is not None:  # other credentials than the run's ("": none), for ignored_auth replayed
+            secret = {k.lower() for k in self.profile.auth("x")}
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in secret}
+            headers.update(self.profile.auth(key) if key else {})
+        kwargs: dict[str, Any] = {"params": query, "headers": headers, "timeout": self.timeout}
         if json_body is not None:
             kwargs["json"] = json_body
         if files is not None:
@@ -133,11 +142,16 @@ class Api:
         except ValueError:
             body = None
         step = Step(operation_id, operation.label, operation.method.upper(), operation.path, path, query, json_body, files, data,
-                    response.status_code, body, response.text if body is None else "", time.monotonic() - self.started)
+                    response.status_code, body,
+                    response.text if body is None or "json" not in response.headers.get("content-type", "json") else "",
+                    time.monotonic() - self.started,
+                    dict(response.headers))
         self.story.append(step)
-        example = _curl(operation.method.upper(), url, query, json_body, files, data)
-        exchange = Exchange(operation_id, operation.label, response.status_code, body, dict(response.headers), example)
-        if check and response.status_code in (401, 403):
+        if step.ok() and not cleanup and any(v.creates and v.operation_id == operation_id for r in self.profile.resources for v in r.views):
+            self.setup.append(step)
+        example = _curl(operation.method.upper(), url, query, json_body, files, data, _auth_flags(self.profile))
+        exchange = Exchange(operation_id, operation.label, response.status_code, body, dict(response.headers), example, step.text)
+        if check and key is None and response.status_code in (401, 403):
             # with the run's own credentials: nothing can be tested, and that is not a pass
             env = " or ".join(self.profile.key_env)
             self.report.error(f"the target refused the run's credentials ({response.status_code} on {operation.label}): "
@@ -177,7 +191,7 @@ class Api:
             except FailureGroup as group:
                 for failure in group.exceptions:
                     self.report.fail(Finding(
-                        operation=operation.label, check=name, title=failure.title, message=failure.message,
+                        operation=operation.label, check=name, title=header_title(failure, operation, response), message=failure.message,
                         code=getattr(failure, "code", ""), example=example, phase=self.phase,
                     ))
             except AssertionError as failure:
@@ -206,6 +220,33 @@ class Api:
                 self.report.cleanup.append((what, True, ""))
 
 
+def header_title(failure: Any, operation: Any = None, response: Any = None) -> str:
+    """A failure's title; for a header check it names the header (schemathesis' own title does not)."""
+    missing = getattr(failure, "missing_headers", None)
+    if missing:
+        return f"Missing required header(s): {', '.join(missing)}"
+    if failure.title != "Response header does not conform to the schema" or operation is None or response is None:
+        return str(failure.title)
+    from schemathesis.specs.openapi.checks import _coerce_header_value
+
+    definition = operation.responses.find_by_status_code(response.status_code)
+    names = []
+    for name, header in (definition.headers.items() if definition is not None else []):
+        value = response.headers.get(name)
+        if value is None or header.unresolvable_reference is not None:
+            continue
+        coerced = _coerce_header_value(value, header.schema, explode=header.definition.get("explode", False))
+        if any(True for _ in header.validator.iter_errors(coerced)):
+            names.append(f"{name}: {value!r}")
+    return f"Response header does not conform to the schema ({', '.join(names)})" if names else str(failure.title)
+
+
+def spec_operation_ids(document: dict[str, Any]) -> set[str]:
+    """The operationIds of every operation in a spec document."""
+    return {op["operationId"] for item in document.get("paths", {}).values() if isinstance(item, dict)
+            for op in item.values() if isinstance(op, dict) and "operationId" in op}
+
+
 def operation_ids(schema: OpenApiSchema) -> set[str]:
     """The operationIds of every operation in ``schema``."""
     ids = set()
@@ -216,9 +257,18 @@ def operation_ids(schema: OpenApiSchema) -> set[str]:
     return ids
 
 
-def _curl(method: str, url: str, query: dict[str, Any] | None, json_body: Any, files: Any, data: Any) -> str:
+def _auth_flags(profile: Profile) -> list[str]:
+    """The run's credential headers as curl flags whose values are environment variables (never the key itself)."""
+    marker = "\x00KEY\x00"
+    flags = [f'-H "{name}: {value.replace(marker, "$" + profile.key_env[0])}"' for name, value in profile.auth(marker).items()]
+    flags += [f'-H "{name}: ${var}"' for name, (var, _default) in profile.extra_headers.items()]
+    return flags
+
+
+def _curl(method: str, url: str, query: dict[str, Any] | None, json_body: Any, files: Any, data: Any,
+          auth: list[str] | None = None) -> str:
     target = url + ("?" + urlencode(query, doseq=True) if query else "")
-    parts = [f"curl -X {method} '{target}'"]
+    parts = [f"curl -X {method} '{target}'", *(auth or [])]
     if json_body is not None:
         parts.append(f"-H 'Content-Type: application/json' -d '{json.dumps(json_body)}'")
     for key, value in (data or {}).items():

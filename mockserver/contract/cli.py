@@ -44,9 +44,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--explore", action="store_true", help="with --base-url and --allow-writes, on a target you own: schemathesis' "
                    "fuzzing and stateful phases send generated writes too (uploads with broken lines, creates, cancels)")
     p.add_argument("--save-findings", type=Path, metavar="DIR", help="write each failure as finding-N.json (for --replay) and "
-                   "finding-N.py (a runnable script; the key comes from the environment)")
+                   "finding-N.py (a runnable script; the key comes from the environment; it judges its answers with the kit "
+                   "and exits 1 while the bug is there)")
     p.add_argument("--replay", type=Path, metavar="FILE", help="replay a saved finding (or every finding with steps of a --json "
-                   "report) instead of the suite: the same steps, judged by the same checks")
+                   "report) instead of the suite: the same steps, judged by the same checks (a probe's or list walk's finding: its "
+                   "creates again, then the probe or walk afresh); exits 1 while the bug is there")
     p.add_argument("--no-sdk", action="store_true", help="do not hold answers to the official SDK's models")
     p.add_argument("--mutants", action="store_true", help="plant each catalogued fault in the fake and print the score (caught / planted)")
     p.set_defaults(func=contract_command)

@@ -20,6 +20,7 @@ import schemathesis
 from schemathesis.engine import events, from_schema
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from .api import header_title
 from .meter import Meter
 from .report import Finding, Report
 
@@ -122,6 +123,7 @@ class _Run:
     headers: dict[str, str]
     context: dict[str, Any]
     explore: bool = False
+    on_create: Any = None  # (resource, id, label) -> None: a generated case created something
 
 
 # the kit runs in progress, by spec title (titles are unique across specs/); checks and hooks are global
@@ -148,8 +150,13 @@ def batch_semantics(ctx: Any, response: Any, case: Any) -> None:
     operation_id = case.operation.definition.raw.get("operationId")
     example = placeholders(case.as_curl_command(headers=active.headers), active.profile)
     phase = case.meta.phase.name.value if case.meta is not None else ""
-    active.observer.observe(operation_id, case.operation.label, {k: str(v) for k, v in (case.path_parameters or {}).items()},
-                     response.status_code, body, example, phase)
+    path = {k: str(v) for k, v in (case.path_parameters or {}).items()}
+    active.observer.observe(operation_id, case.operation.label, path, response.status_code, body, example, phase)
+    if active.on_create is not None and 200 <= response.status_code < 300:
+        for resource, view in active.observer.views.get(operation_id, []):
+            if view.creates:
+                for ident, _ in active.observer.extract(resource, view, body, path):
+                    active.on_create(resource.name, ident, case.operation.label)
     return None
 
 
@@ -191,13 +198,14 @@ def run(
     headers: dict[str, str],
     context: dict[str, Any] | None = None,
     explore: bool = False,
+    on_create: Any = None,
 ) -> None:
     """Run the engine over ``schema`` and record every check result (and the observer's) in ``report``."""
     title = schema.raw_schema.get("info", {}).get("title")
     stream = from_schema(schema).execute()
     meter.on_exhausted.append(stream.stop)
     with _ACTIVE_LOCK:
-        _ACTIVE[title] = _Run(profile, observer, headers, context or {}, explore)
+        _ACTIVE[title] = _Run(profile, observer, headers, context or {}, explore, on_create)
     interrupted = False
     try:
         for event in stream:
@@ -276,10 +284,57 @@ def _record(event: events.ScenarioFinished, report: Report, profile: Profile | N
                 failure = check.failure_info.failure
                 if _binary_part_retyped(failure, node.value if node is not None else None):
                     continue
+                step = case_step(node.value, recorder.interactions.get(case_id)) if node is not None else None
                 report.fail(Finding(
-                    operation=failure.operation or label, check=check.name, title=failure.title, message=failure.message,
+                    operation=failure.operation or label, check=check.name, title=header_title(failure), message=failure.message,
                     code=failure.code, phase=phase,
                     example=placeholders(check.failure_info.code_sample, profile) if profile else check.failure_info.code_sample,
+                    steps=[step] if step is not None else [],
                 ))
             elif check.status.value == "error":
                 report.error(f"{label}: the check {check.name} crashed")
+
+
+def case_step(case: Any, interaction: Any) -> dict[str, Any] | None:
+    """A generated case as a saved step (reproduce.py's shape), so its finding can be replayed; None when its body is
+    neither JSON nor a form the kit can send again."""
+    import base64
+    import json
+
+    from schemathesis.core import NotSet
+
+    operation_id = case.operation.definition.raw.get("operationId")
+    if not operation_id:
+        return None
+    response = getattr(interaction, "response", None)
+    data: dict[str, Any] = {
+        "operation_id": operation_id, "label": case.operation.label, "method": case.method.upper(), "path": case.operation.path,
+        "path_params": {k: str(v) for k, v in (case.path_parameters or {}).items()},
+        "status": response.status_code if response is not None else 0, "at": 0.0, "generated": True,
+    }
+    if case.query:
+        data["query"] = dict(case.query)
+    body, media = case.body, case.media_type or ""
+    if not isinstance(body, NotSet) and body is not None:
+        if "json" in media:
+            data["json"] = body
+        elif media.startswith("multipart/") and isinstance(body, dict):
+            binary = _binary_parts(case)
+            files, form = {}, {}
+            for key, value in body.items():
+                if key in binary:
+                    content = value if isinstance(value, bytes) else (value if isinstance(value, str) else json.dumps(value)).encode()
+                    files[key] = [key, base64.b64encode(content).decode(), "application/octet-stream"]
+                else:
+                    form[key] = value if isinstance(value, str) else json.dumps(value)
+            if not files:
+                return None
+            data["files"], data["data"] = files, form
+        else:
+            return None
+    if response is not None:
+        try:
+            data["body"] = json.loads(response.content or b"null")
+        except ValueError:
+            data["text"] = (response.content or b"")[:20_000].decode("utf-8", "replace")
+    return data

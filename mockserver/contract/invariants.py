@@ -12,14 +12,22 @@ sent, with its files and bodies, and what came back), so they can hold a server 
   agree with its counts and its input (every input line exactly once); ``partial_results`` at cancel/expiry
 - ``sdk_models``: where the provider's official SDK is installed, every answer parses with its models, and every
   line of an OpenAI-family result file with the model of its batch's endpoint (``openai_result_lines``)
+- ``round_trip``: what a create sent (metadata, names, agent ids, endpoint, window, purpose) comes back unchanged
+  in the create's answer, on every read and in every list
+- ``timestamps_units``: timestamps are in the profile's unit (seconds unless it says ms) and lie near the
+  answer's ``Date`` header (a create's own time within an hour of it; no state time in the future)
+- ``mutation_answer_state``: where the provider documents the state a mutation answers (a cancel answers
+  ``cancelling``), the answer itself says so, not only later reads
 
 Every check works from the steps alone, so replaying the saved steps of a finding re-runs the same checks.
 """
 
 from __future__ import annotations
 
+import email.utils
 import importlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -66,6 +74,8 @@ class Ledger:
         self.sdk = sdk
         self.phase = ""
         self.done: set[tuple[Any, ...]] = set()  # evaluations that must run once (results of one terminal snapshot)
+        self.gone: set[tuple[str, str]] = set()  # (resource, id) deleted in this run
+        self.sent: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}  # (resource, id) -> (what its create sent, label)
 
     # -- reporting -------------------------------------------------------------------------------
 
@@ -98,6 +108,9 @@ class Ledger:
                 continue
             self.report.passed(step.label, "mutation_finds_resource")
             lifecycle = resource.lifecycle
+            documented = resource.answers.get(step.operation_id)
+            if documented and step.ok() and lifecycle is not None and previous.status not in lifecycle.terminal:
+                self._answer_state(resource, step, str(ident), previous.status, documented, example)
             if lifecycle is None or previous.status not in lifecycle.terminal:
                 continue
             statuses, idempotent = refusal
@@ -118,6 +131,8 @@ class Ledger:
                 hook(self, step, example)
             return
         for resource in self.profile.resources:
+            if resource.delete == step.operation_id and resource.retrieve:
+                self.gone.add((resource.name, str(step.path_params.get(resource.retrieve[1]))))
             for view in resource.views:
                 if view.operation_id != step.operation_id:
                     continue
@@ -126,6 +141,8 @@ class Ledger:
                     self._created(resource, step, items, example)
                 if view.many:
                     self._listed(resource, view, step, items, example)
+                self._round_trip(resource, view, step, items, example)
+                self._times(resource, view, step, items, example)
         if self.sdk:
             self._sdk(step, example)
         for hook in self.profile.invariants:
@@ -147,6 +164,75 @@ class Ledger:
                     f"{' or '.join(repr(s) for s in sorted(lifecycle.initial))}"]
                 self.result(step, "initial_state", problems, example)
 
+    def _answer_state(self, resource: Resource, step: Step, ident: str, before: str | None, documented: frozenset[str],
+                      example: str) -> None:
+        view = next((v for v in resource.views if v.operation_id == step.operation_id), None)
+        items = self.observer.extract(resource, view, step.body, step.path_params) if view is not None else []
+        status = items[0][1].get(resource.status) if items and resource.status else None
+        problems = [] if status in documented else [
+            f"{step.label} of a {before!r} {resource.name} {ident} answered status {status!r}; the provider documents "
+            f"{' or '.join(repr(s) for s in sorted(documented))} in that answer"]
+        self.result(step, "mutation_answer_state", problems, example)
+
+    def _round_trip(self, resource: Resource, view: View, step: Step, items: list[tuple[str, dict[str, Any]]], example: str) -> None:
+        from .profiles import dig
+
+        if resource.echo is None:
+            return
+        if view.creates:
+            for ident, _ in items:
+                self.sent[(resource.name, ident)] = (resource.echo(step), step.label)
+        for ident, item in items:
+            sent = self.sent.get((resource.name, ident))
+            if sent is None:
+                continue
+            expected, created_by = sent
+            problems = []
+            for name, value in expected.items():
+                got = dig(item, name)
+                if got is None and (view.partial or (name not in item and "." not in name and value is None)):
+                    continue
+                if not same(got, value):
+                    where = "the answer to its creation" if view.creates else ("the list" if view.many else "this answer")
+                    problems.append(f"{resource.name} {ident} was created with {name} = {json.dumps(value)} ({created_by}), "
+                                    f"but {where} says {json.dumps(got)}")
+            self.result(step, "round_trip", problems, example)
+
+    def _times(self, resource: Resource, view: View, step: Step, items: list[tuple[str, dict[str, Any]]], example: str) -> None:
+        from .profiles import as_time
+
+        fields = resource.time_fields or tuple(dict.fromkeys(resource.state_timestamps.values()))
+        if not fields or not items:
+            return
+        now = answer_date(step.headers)
+        scale = 1000.0 if resource.time_unit == "ms" else 1.0
+        unit = "milliseconds" if resource.time_unit == "ms" else "seconds"
+        first = fields[0]
+        for ident, item in items:
+            problems = []
+            for name in fields:
+                value = item.get(name)
+                if isinstance(value, bool) or value is None:
+                    continue
+                if isinstance(value, (int, float)):
+                    if resource.time_unit == "s" and value > 1e11:
+                        problems.append(f"{name} = {value} is not in seconds (it looks like milliseconds)")
+                        continue
+                    if resource.time_unit == "ms" and value < 1e11:
+                        problems.append(f"{name} = {value} is not in milliseconds (it looks like seconds)")
+                        continue
+                    at: float | None = value / scale
+                else:
+                    at = as_time(value)
+                if at is None:
+                    continue
+                if at > now + TIME_TOLERANCE:
+                    problems.append(f"{name} = {value!r} lies {at - now:.0f}s after the answer's Date header ({unit} expected)")
+                elif view.creates and name == first and at < now - TIME_TOLERANCE:
+                    problems.append(f"{name} = {value!r} of a resource created just now lies {now - at:.0f}s before the "
+                                    f"answer's Date header ({unit} expected)")
+            self.result(step, "timestamps_units", [f"{resource.name} {ident}: {p}" for p in problems], example)
+
     def _listed(self, resource: Resource, view: View, step: Step, items: list[tuple[str, dict[str, Any]]], example: str) -> None:
         pagination = next((p for p in self.profile.pagination if p.operation_id == step.operation_id), None)
         if pagination is None or not isinstance(step.body, dict):
@@ -154,11 +240,14 @@ class Ledger:
         query = step.query or {}
         if pagination.cursor_param and query.get(pagination.cursor_param) not in (None, "", 0, "0"):
             return  # not the first page
+        fixed = set(pagination.query(self.observer.context) if pagination.query and self.observer.context is not None else {})
+        if set(query) - fixed - {pagination.limit_param, pagination.cursor_param, pagination.order_param}:
+            return  # a filtered list (list_filter checks those)
         if pagination.has_more and step.body.get(pagination.has_more) is not False:
             return  # not the whole list
         listed = {ident for ident, _ in items}
         mine = self.created.get(resource.name, {})
-        missing = sorted(set(mine) - listed)
+        missing = sorted(set(mine) - listed - {ident for name, ident in self.gone if name == resource.name})
         self.result(step, "created_listed", [
             f"{resource.name} {ident} was created in this run ({mine[ident]}) but the whole list ({len(listed)} items, "
             f"{pagination.has_more}=false) does not hold it" for ident in missing], example)
@@ -187,6 +276,28 @@ class Ledger:
                 problems.append(f"the answer does not parse as {dotted}: {' '.join(first[:3])[:300]}")
                 break
         self.result(step, "sdk_models", problems, example)
+
+
+# how far a timestamp may lie from the answer's Date header (a fake's clock may run fast for a while)
+TIME_TOLERANCE = 3600.0
+
+
+def answer_date(headers: dict[str, str]) -> float:
+    """The answer's ``Date`` header as seconds, or this machine's clock when there is none."""
+    value = next((v for k, v in headers.items() if k.lower() == "date"), None)
+    if value:
+        try:
+            return email.utils.parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError):
+            pass
+    return time.time()
+
+
+def same(got: Any, sent: Any) -> bool:
+    """Whether an answer gives back what was sent; a form field is text, so ``"7"`` sent is ``7`` given back."""
+    if isinstance(sent, str) and isinstance(got, (int, float)) and not isinstance(got, bool):
+        return sent == str(got)
+    return bool(got == sent)
 
 
 _MODELS: dict[str, Any] = {}

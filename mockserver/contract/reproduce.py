@@ -9,11 +9,17 @@ base URL through the kit, so the same checks judge the new answers (``mockserver
 from __future__ import annotations
 
 import base64
+import datetime
+import io
 import json
 import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import requests
+import urllib3
+from requests.structures import CaseInsensitiveDict
 
 from .invariants import Step
 
@@ -132,8 +138,11 @@ def _auth_lines(profile: Profile) -> list[str]:
     return headers
 
 
-def script(profile: Profile, base_url: str, steps: list[dict[str, Any]], title: str = "") -> str:
-    """A runnable Python script that sends ``steps`` again, ids taken from the answers as the run took them."""
+def script(profile: Profile, base_url: str, steps: list[dict[str, Any]], title: str = "", finding: str | None = None) -> str:
+    """A runnable Python script that sends ``steps`` again, ids taken from the answers as the run took them.
+
+    With ``finding`` (the saved finding's file name, next to the script) it then judges the answers it got with the
+    kit's checks and exits 1 while the bug is still there (0 once it is gone, 2 without the kit installed)."""
     used: set[Any] = set()
     for data in steps:
         for part in ("path_params", "query", "json", "data"):
@@ -153,8 +162,12 @@ def script(profile: Profile, base_url: str, steps: list[dict[str, Any]], title: 
         "client = httpx.Client(base_url=BASE_URL.rstrip('/'), headers=HEADERS, timeout=30)",
         "",
         "",
+        "ANSWERS = []  # what the server answered, in order: judged by the kit's checks at the end",
+        "",
+        "",
         "def show(number, response):",
         "    print(number, response.request.method, response.request.url, '->', response.status_code, response.text[:300])",
+        "    ANSWERS.append((response.status_code, dict(response.headers), response.content))",
         "    return response",
         "",
     ]
@@ -208,6 +221,16 @@ def script(profile: Profile, base_url: str, steps: list[dict[str, Any]], title: 
             lines += extract
         index += run
         number += run
+    if finding is not None:
+        lines += [
+            "",
+            "# the verdict: the same checks as the run that found it, over these answers (exit 1 while the bug is there)",
+            "try:",
+            "    from mockserver.contract.reproduce import judge",
+            "except ImportError:",
+            "    sys.exit('install batchfake to judge the answers (pip install batchfake)')",
+            f"sys.exit(judge(os.path.join(os.path.dirname(os.path.abspath(__file__)), {finding!r}), BASE_URL, ANSWERS))",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -241,7 +264,8 @@ def save_findings(report: Report, directory: Path, profile: Profile) -> list[Pat
             })
             path = directory / f"finding-{number:02d}.json"
             path.write_text(json.dumps(data, indent=2) + "\n")
-            (directory / f"finding-{number:02d}.py").write_text(report.sanitize(script(profile, report.target, data["steps"], finding.title)))
+            (directory / f"finding-{number:02d}.py").write_text(report.sanitize(script(profile, report.target, data["steps"], finding.title,
+                                                                                    finding=path.name)))
             written.append(path)
     return written
 
@@ -262,16 +286,83 @@ def load_findings(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def replay_steps(api: Any, steps: list[dict[str, Any]], timeout: float = 10.0, interval: float = 0.05) -> None:
+REWALKED = ("pagination_consistent", "sort_order")
+
+
+def replayed(profile: Profile, finding: dict[str, Any]) -> list[int]:
+    """Which of a finding's steps a replay sends again: all, or for a probe's finding only the accepted creates (the
+    data it stood on); the probe itself then runs afresh (its old steps would change what it sees)."""
+    from .truth import PROBES
+
+    steps = finding.get("steps", [])
+    if finding.get("check") not in PROBES and finding.get("check") not in REWALKED:
+        return list(range(len(steps)))
+    creates = {v.operation_id for r in profile.resources for v in r.views if v.creates}
+    return [i for i, s in enumerate(steps) if s.get("operation_id") in creates and 200 <= int(s.get("status", 0)) < 300]
+
+
+def replay_finding(api: Any, finding: dict[str, Any], timeout: float = 10.0, interval: float = 0.05) -> None:
+    """The finding's steps, then the probe or list walk that made it (its verdict is not a single answer's)."""
+    from .semantics import check_pagination
+    from .truth import PROBES
+
+    check = finding.get("check")
+    steps = finding.get("steps", [])
+    last = replay_steps(api, [steps[i] for i in replayed(api.profile, finding)], timeout=timeout, interval=interval)
+    if check in ACCEPTANCE and last is not None and steps:
+        _judge_acceptance(api, str(check), steps[-1], last)
+    elif check in PROBES:
+        PROBES[check](api, finding)
+    elif check in REWALKED:
+        for pagination in api.profile.pagination:
+            if api.label(pagination.operation_id) == finding.get("operation"):
+                check_pagination(api, pagination)
+
+
+# schemathesis' checks whose verdict is about what the request was (invalid, valid, unauthenticated), not the answer alone
+ACCEPTANCE = ("negative_data_rejection", "positive_data_acceptance", "ignored_auth")
+
+
+def _judge_acceptance(api: Any, check: str, data: dict[str, Any], last: Any) -> None:
+    """The replayed generated request judged as schemathesis judged it: invalid refused, valid accepted, no key refused."""
+    from .report import Finding
+
+    problem = ""
+    if check == "negative_data_rejection" and last.ok():
+        problem = f"{last.label} accepted ({last.status}) a request that breaks the schema"
+    elif check == "positive_data_acceptance" and not last.ok():
+        allowed = api.profile.refusals.get(data["operation_id"], ((), ""))[0]
+        if last.status not in allowed:
+            problem = f"{last.label} refused ({last.status}) a request that matches the schema"
+    elif check == "ignored_auth":
+        for key, what in (("", "without credentials"), ("sk-mockserver-wrong-key-000000", "with a wrong key")):
+            other = api.call(data["operation_id"], path=data.get("path_params") or {}, query=data.get("query"), key=key, check=False)
+            if other.status not in (401, 403):
+                problem = f"{last.label} {what} answered {other.status}, not 401"
+                break
+    if problem:
+        api.report.fail(Finding(operation=last.label, check=check, title=problem, message=problem, example=last.example,
+                                phase=api.phase, steps=steps_of(api.story)))
+    else:
+        api.report.passed(last.label, check)
+
+
+def replay_steps(api: Any, steps: list[dict[str, Any]], timeout: float = 10.0, interval: float = 0.05) -> Any:
     """Send ``steps`` through ``api`` (so every check judges the answers), ids mapped to the new ones.
 
     A read whose recorded answer showed a resource in some status is repeated until the resource is in that
-    status again (or ``timeout``), so a lifecycle that runs at another pace still reaches the same point."""
+    status again (or ``timeout``), so a lifecycle that runs at another pace still reaches the same point.
+    Returns the last answer (None without steps)."""
+    exchange = None
     mapping: dict[Any, Any] = {}
+    numbers: dict[Any, Any] = {}  # integer ids of the resources (and their text form, as in a path)
+    id_fields = {r.id_field for r in api.profile.resources if r.id_field}
     resources = {view.operation_id: (resource, view) for resource in api.profile.resources for view in resource.views
                  if resource.retrieve and view.operation_id == resource.retrieve[0]}
     for data in steps:
-        kwargs: dict[str, Any] = {"path": substitute(data.get("path_params") or {}, mapping),
+        # an integer id is remapped only where it names the resource (a path parameter): in a body or a query, a
+        # small number is as likely a count or another object's id (an agent)
+        kwargs: dict[str, Any] = {"path": substitute(data.get("path_params") or {}, {**mapping, **numbers}),
                                   "query": substitute(data.get("query"), mapping)}
         if "json" in data:
             kwargs["json_body"] = substitute(data["json"], mapping)
@@ -286,8 +377,15 @@ def replay_steps(api: Any, steps: list[dict[str, Any]], timeout: float = 10.0, i
             exchange = api.call(data["operation_id"], **kwargs)
         for where, value in ids_in(data.get("body")):
             new = _at(exchange.body, where)
-            if new is not None and value not in mapping:
+            if new is None:
+                continue
+            if isinstance(value, int):
+                if where[-1] in id_fields and value not in numbers:
+                    numbers[value] = new
+                    numbers[str(value)] = str(new)
+            elif value not in mapping:
                 mapping[value] = new
+    return exchange
 
 
 def _status(resources: dict[str, Any], operation_id: str, body: Any) -> Any:
@@ -310,4 +408,51 @@ def _behind(resources: dict[str, Any], operation_id: str, body: Any, wanted: Any
     lifecycle = resource.lifecycle
     if now is None or now == wanted or lifecycle is None or now not in lifecycle.states:
         return False
+    if wanted not in lifecycle.states:
+        # the recorded status is outside the lifecycle (the bug itself, reached after a transition): wait while
+        # the resource still moves
+        return now not in lifecycle.terminal
     return now not in lifecycle.terminal and lifecycle.reachable(now, wanted)
+
+
+# -- judging a script's answers -------------------------------------------------------------------------
+
+
+class Recorded(requests.Session):
+    """A session that answers from a script's recorded answers, in order, then sends for real (a probe run again)."""
+
+    def __init__(self, answers: tuple[tuple[int, dict[str, str], bytes], ...]) -> None:
+        super().__init__()
+        self.answers = list(answers)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        if not self.answers:
+            return super().request(method, url, *args, **kwargs)
+        status, headers, content = self.answers.pop(0)
+        response = requests.Response()
+        response.status_code = status
+        response._content = content
+        response.headers = CaseInsensitiveDict(headers)
+        # schemathesis reads the headers from the raw (urllib3) answer
+        response.raw = urllib3.HTTPResponse(body=io.BytesIO(content), headers=urllib3.HTTPHeaderDict(headers), status=status,
+                                            preload_content=False, version=11)
+        response.url = str(url)
+        response.encoding = "utf-8"
+        response.elapsed = datetime.timedelta(0)
+        response.request = requests.Request(str(method), str(url), headers=kwargs.get("headers")).prepare()
+        return response
+
+
+def judge(finding_path: str | Path, base_url: str, answers: list[tuple[int, dict[str, str], bytes]]) -> int:
+    """The exit code of a generated script: its answers through the kit's checks (``--replay`` without resending)."""
+    from .profiles import get_profile
+    from .runner import Options, run_contract
+
+    finding = load_findings(Path(finding_path))[0]
+    provider = str(finding.get("provider"))
+    # the answers to the steps a replay sends (the others were the script's own, for the reader)
+    kept = replayed(get_profile(provider), finding)
+    report = run_contract(provider, base_url=base_url, allow_writes=True,
+                          options=Options(phases=(), replay=(finding,), answers=tuple(answers[i] for i in kept if i < len(answers))))
+    print(report.summary())
+    return report.exit_code

@@ -68,6 +68,9 @@ class Options:
     sdk: bool = True  # hold every answer to the official SDK's models, where installed
     # replay saved findings (reproduce.load_findings) instead of the suite: their steps only, judged by every check
     replay: tuple[dict[str, Any], ...] = ()
+    # with ``replay``: the answers a generated script got, (status, headers, content) in order; the kit takes these
+    # instead of sending the finding's steps again, and sends only what comes after them (a probe run again)
+    answers: tuple[tuple[int, dict[str, str], bytes], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,13 +161,49 @@ def permit(schema: Any, base_url: str, allowed: set[str]) -> Callable[[str, str]
 
 
 def _replay(api: Api, options: Options) -> None:
-    from .reproduce import replay_steps
+    from .reproduce import replay_finding
 
     for number, finding in enumerate(options.replay, 1):
         api.begin(f"finding {number}")
         api.report.note(f"replayed finding {number}: {finding.get('check')} on {finding.get('operation')}: "
                         f"{finding.get('title', '')[:160]} ({len(finding.get('steps', []))} steps)")
-        replay_steps(api, finding.get("steps", []), timeout=options.poll_timeout or 10.0, interval=options.poll_interval or 0.05)
+        # answers a script recorded are taken as they are: no waiting for a status (there is nothing to poll)
+        replay_finding(api, finding, timeout=0.0 if options.answers else options.poll_timeout or 10.0,
+                       interval=options.poll_interval or 0.05)
+
+
+def _truth(api: Api, writes: bool) -> None:
+    """The round-trip probes (truth.py): unknown ids always (writes only with ``writes``); the rest need writes."""
+    from . import truth
+
+    api.begin("unknown ids")
+    truth.check_unknown_ids(api, writes)
+    if not writes:
+        return
+    api.begin("unknown references")
+    truth.check_unknown_references(api)
+    api.begin("filters")
+    truth.check_filters(api)
+    api.begin("delete")
+    truth.check_deleted(api)
+
+
+def _undo_generated(api: Api, resource: str, ident: str, label: str) -> None:
+    """Register the undo (cancel or delete) of what a generated case created; the report lists it."""
+    found = api.profile.resource(resource)
+    param = found.retrieve[1] if found.retrieve else None
+    what = f"{resource} {ident} (made by a generated case, {label})"
+    if found.undo is None or param is None or any(w == what for w, _ in api.cleanups):
+        if found.undo is None:
+            api.report.created.append(what + ": the API has no way to undo it")
+        return
+
+    def undo() -> None:
+        exchange = api.call(found.undo or "", path={param: ident}, cleanup=True)
+        if not exchange.ok() and exchange.status not in (400, 404, 409):  # already finished or gone
+            raise RuntimeError(f"{found.undo} answered {exchange.status}")
+
+    api.on_cleanup(what, undo, cost=1)
 
 
 def _run(
@@ -191,6 +230,11 @@ def _run(
                   timeout=options.request_timeout, tick=tick,
                   allowed=frozenset(options.operations) if options.operations else None,
                   poll_timeout=options.poll_timeout or 10.0, poll_interval=options.poll_interval or 0.05)
+        observer.context = api.context
+        if options.answers:
+            from .reproduce import Recorded
+
+            api.session = Recorded(options.answers)
         api.ledger = Ledger(observer, sdk=options.sdk)
         api.ledger.memory["_labels"] = {op: api.label(op) for op in api.operations}
         if writes and not fake and profile.write_warning:
@@ -201,6 +245,8 @@ def _run(
                 steps.append(("replay", lambda: _replay(api, options)))
             elif writes and options.flows:
                 steps.append(("flows", lambda: run_flows(api, options.flows, options.poll_timeout or 10.0, options.poll_interval or 0.05)))
+            if not options.replay:
+                steps.append(("truth", lambda: _truth(api, writes)))
             known = operation_ids(everything)
             for pagination in profile.pagination if not options.replay else ():
                 if pagination.operation_id in known and (api.allowed is None or pagination.operation_id in api.allowed):
@@ -208,8 +254,10 @@ def _run(
             if not writes and not options.replay:
                 steps.append(("observe", lambda: observe_existing(api, interval=options.poll_interval or 1.0)))
             if options.phases and not options.replay:
+                # against a target (not the kit's own fake) with writes: whatever a generated case created is undone
+                undo = functools.partial(_undo_generated, api) if writes and not fake else None
                 steps.append(("schemathesis", lambda: fuzz.run(schema, profile, report, observer, meter, headers, api.context,
-                                                                       explore=fuzz_options.explore)))
+                                                                       explore=fuzz_options.explore, on_create=undo)))
             for phase, step in steps:
                 api.phase = phase
                 api.begin(phase)

@@ -55,6 +55,7 @@ class Observer:
             for view in resource.views:
                 self.views.setdefault(view.operation_id, []).append((resource, view))
         self.seen: dict[tuple[str, str], Snapshot] = {}
+        self.context: dict[str, Any] | None = None  # the run's context (fixed list queries), set by the runner
 
     # -- extraction ------------------------------------------------------------------------------
 
@@ -165,8 +166,10 @@ class Observer:
 # -- pagination -------------------------------------------------------------------------------------
 
 
-def _page(api: Api, pagination: Pagination, limit: int, cursor: Any, context: dict[str, Any]) -> tuple[list[str], Any, dict[str, Any]]:
+def _page(api: Api, pagination: Pagination, limit: int, cursor: Any, context: dict[str, Any],
+          extra: dict[str, Any] | None = None) -> tuple[list[str], Any, dict[str, Any]]:
     query = dict(pagination.query(context) if pagination.query else {})
+    query.update(extra or {})
     query[pagination.limit_param] = limit
     if cursor is not None and pagination.cursor_param:
         query[pagination.cursor_param] = cursor
@@ -209,15 +212,21 @@ class _Walk:
     has_more: Any = None  # what the last page said
     pages: int = 0
     example: str = ""
+    order: list[tuple[str, Any]] = field(default_factory=list)  # (id, the order field) of every item, as listed
+    totals: list[tuple[int, Any, Any]] = field(default_factory=list)  # (offset after the page, has_more, total) per page
 
 
-def _walk(api: Api, pagination: Pagination, size: int, max_pages: int, problems: list[str]) -> _Walk:
+def _walk(api: Api, pagination: Pagination, size: int, max_pages: int, problems: list[str],
+          extra: dict[str, Any] | None = None) -> _Walk:
     """Follow the list page by page (pages of ``size``), noting every contradiction in ``problems``."""
     walk = _Walk()
     cursor: Any = None
     promised = False  # the page before said there is more
     while walk.pages < max_pages:
-        ids, walk.example, body = _page(api, pagination, size, cursor, api.context)
+        ids, walk.example, body = _page(api, pagination, size, cursor, api.context, extra)
+        items = body.get(pagination.items)
+        walk.order += [(i, item.get(pagination.order_field) if isinstance(item, dict) else None)
+                       for i, item in zip(ids, items if isinstance(items, list) else []) if i not in walk.ids]
         walk.pages += 1
         where = f"page {walk.pages} (limit {size})"
         if promised and not ids:
@@ -252,22 +261,91 @@ def _walk(api: Api, pagination: Pagination, size: int, max_pages: int, problems:
                 return walk
         else:  # offset
             cursor = (cursor or 0) + len(ids)
-            total = body.get(pagination.total) if pagination.total else None
-            if isinstance(total, int) and isinstance(walk.has_more, bool) and walk.has_more != (cursor < total):
-                problems.append(f"{where} says has_more={walk.has_more} at offset {cursor} of {pagination.total}={total}")
+            walk.totals.append((cursor, walk.has_more, body.get(pagination.total) if pagination.total else None))
     return walk
+
+
+def _offset_problems(pagination: Pagination, walk: _Walk, size: int) -> list[str]:
+    """A whole offset walk: each page's total is the size of the list, and has_more says whether items follow."""
+    if not walk.complete or pagination.style != "offset":
+        return []
+    count = len(walk.ids)
+    problems = []
+    wrong = sorted({t for _, _, t in walk.totals if isinstance(t, int) and t != count})
+    if wrong:
+        problems.append(f"{pagination.total} is {', '.join(map(str, wrong))} on pages of {size}, but the whole list holds "
+                        f"{count} item(s): a wrong total")
+    for number, (offset, more, _total) in enumerate(walk.totals, 1):
+        if isinstance(more, bool) and more != (offset < count):
+            problems.append(f"page {number} (limit {size}) says {pagination.has_more}={more} after {offset} of {count} item(s)")
+            break
+    return problems
+
+
+def _order_problems(pagination: Pagination, walk: _Walk, order: str, where: str, rank: dict[str, int]) -> list[str]:
+    """The items of a whole walk follow the documented order of ``order_field``; between two items of the same time
+    that the run created, the one it created later is the newer (``rank``: the order of creation)."""
+    first = "newest" if order == "desc" else "oldest"
+    values = [(i, as_time(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else float(v)) for i, v in walk.order]
+    for (a, va), (b, vb) in zip(values, values[1:]):
+        if va is not None and vb is not None and ((order == "desc" and vb > va) or (order == "asc" and vb < va)):
+            return [f"{where}: {b} ({pagination.order_field} {vb:g}) follows {a} ({pagination.order_field} {va:g}), which is not "
+                    f"{first} first ({order})"]
+    mine = [(i, v) for i, v in values if i in rank]
+    for (a, va), (b, vb) in zip(mine, mine[1:]):
+        if va is not None and va == vb and ((order == "desc" and rank[b] > rank[a]) or (order == "asc" and rank[b] < rank[a])):
+            return [f"{where}: {b} follows {a}, though both have {pagination.order_field} {walk_value(walk, a)} and {b} was "
+                    f"created {'later' if order == 'desc' else 'earlier'}, which is not {first} first ({order})"]
+    return []
+
+
+def walk_value(walk: _Walk, ident: str) -> Any:
+    return next((v for i, v in walk.order if i == ident), None)
+
+
+def _creation_rank(api: Api) -> dict[str, int]:
+    """The ids the run created, in the order it created them."""
+    rank: dict[str, int] = {}
+    for step in api.setup:
+        for resource in api.profile.resources:
+            for view in resource.views:
+                if view.creates and view.operation_id == step.operation_id:
+                    for ident, _ in api.observer.extract(resource, view, step.body, step.path_params):
+                        rank.setdefault(ident, len(rank))
+    return rank
 
 
 def check_pagination(api: Api, pagination: Pagination, page_size: int = 1, max_pages: int = 10) -> None:
     """Walk a list with small pages and compare it with big pages; report under ``pagination_consistent``."""
+    from .reproduce import steps_of
+
     label = api.label(pagination.operation_id)
     problems: list[str] = []
+    api.begin("pagination")
+    ordered: list[str] = []
     try:
         whole = _walk(api, pagination, pagination.max_limit, max_pages, problems)
         walked = _walk(api, pagination, page_size, max_pages, problems)
+        problems += _offset_problems(pagination, walked, page_size)
+        if pagination.order and walked.complete:
+            ordered += _order_problems(pagination, walked, pagination.order, f"pages of {page_size}", _creation_rank(api))
+        if pagination.order_param:
+            for order in ("asc", "desc"):
+                extra = {pagination.order_param: order}
+                sorted_walk = _walk(api, pagination, page_size, max_pages, problems, extra)
+                if sorted_walk.complete:
+                    ordered += _order_problems(pagination, sorted_walk, order, f"{pagination.order_param}={order}, pages of {page_size}",
+                                               _creation_rank(api))
     except _Stop as stop:
         api.report.note(f"pagination of {label} not checked: {stop}")
         return
+    steps = steps_of(api.setup + api.story)
+    for problem in ordered:
+        api.report.fail(Finding(operation=label, check="sort_order", title=problem, message=problem, example=walked.example,
+                                phase="pagination", steps=steps))
+    if pagination.order or pagination.order_param:
+        if not ordered:
+            api.report.passed(label, "sort_order")
     if whole.complete and walked.complete:
         start = _contiguous(walked.ids, whole.ids)
         if start is None:
@@ -280,7 +358,7 @@ def check_pagination(api: Api, pagination: Pagination, page_size: int = 1, max_p
             problems.append(f"pages of {page_size} ended after {len(walked.ids)} item(s) of {len(whole.ids)} (skipped: {', '.join(skipped)})")
     for problem in problems:
         api.report.fail(Finding(operation=label, check="pagination_consistent", title=problem, message=problem,
-                                example=walked.example, phase="pagination"))
+                                example=walked.example, phase="pagination", steps=steps))
     if not problems:
         api.report.passed(label, "pagination_consistent")
 
@@ -418,6 +496,8 @@ def _flow(api: Api, number: int, timeout: float, interval: float) -> None:
         return
     if profile.fetch_results is not None:
         profile.fetch_results(api, created)
+    if profile.compare_results is not None:
+        profile.compare_results(api, created)
     if profile.cancel is not None and kind == 1:
         profile.cancel(api, created.id)  # a finished resource: must be refused as documented, and change nothing
     # more reads after the end: a terminal resource must stay exactly as it is

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,18 @@ def test_explore_passes_the_faithful_server_and_without_it_no_write_is_generated
     assert explored.ok, explored.summary()
     assert server.files and server.jobs  # generated uploads and batches
     assert any(f.content.count(b"\n") > 1 for f in server.files.values())  # JSONL inputs of several lines
+
+
+def test_an_ignored_auth_finding_is_saved_and_replays(tmp_path: Path) -> None:
+    from mockserver.contract.profiles import get_profile
+    from mockserver.contract.reproduce import load_findings, save_findings
+
+    with foreign("wrong_key_accepted") as url:
+        report = run(url, FUZZ)
+        saved = save_findings(report, tmp_path, get_profile("anyapi"))
+        findings = [f for path in saved for f in load_findings(path) if f["check"] == "ignored_auth"]
+        assert findings, report.summary()
+        replayed = run(url, Options(phases=(), replay=tuple(findings), poll_interval=0.05, poll_timeout=5))
+    assert ("GET /batches", "ignored_auth") in replayed.failing(), replayed.summary()
+    with foreign() as url:
+        assert run(url, Options(phases=(), replay=tuple(findings), poll_interval=0.05, poll_timeout=5)).ok

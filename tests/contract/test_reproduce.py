@@ -47,8 +47,11 @@ def test_a_saved_finding_replays_and_fails_the_same_way(tmp_path: Path, capsys: 
     replayed = json.loads((tmp_path / "replay.json").read_text())
     failed = {(r["operation"], r["check"]) for r in replayed["results"] if r["status"] == "failed"}
     assert code == 1 and ("POST /batches/{batch_id}/cancel", "terminal_refuses_mutation") in failed
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.strip().splitlines()[-1].split(" -> ")[1].startswith("200")  # the cancel of a completed batch
+    # the script judges its own answers with the kit's checks: exit 1, the bug is still there
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    cancels = [line for line in ran.stdout.splitlines() if "/cancel ->" in line]
+    assert cancels[-1].split(" -> ")[1].startswith("200")  # the cancel of a completed batch
+    assert "terminal_refuses_mutation" in ran.stdout
     with serve(ForeignBatches(KEY).app()) as root:
         assert _contract(root + "/v1", "--replay", str(saved)) == 0
     assert "PASSED" in capsys.readouterr().out

@@ -71,6 +71,20 @@ class Pagination:
     next_key: str | None = None  # response field with the next page's key (style "key")
     total: str | None = None  # response field with the size of the whole list (style "offset")
     query: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # fixed query, from the run's context
+    # the documented sort order of the list ("desc": newest first), held across pages (``sort_order``)
+    order: Literal["asc", "desc"] | None = None
+    order_field: str = "created_at"
+    order_param: str | None = None  # a query parameter that chooses the order (asc|desc): both are walked
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A list filter: ``param=<the field's value of a created resource>`` lists exactly the resources with that value."""
+
+    operation_id: str
+    param: str
+    field: str
+    resource: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,20 @@ class Resource:
     # operationId of a mutation (cancel) -> (the statuses that refuse it on a finished resource, the terminal states in
     # which repeating it is documented to be accepted and change nothing)
     mutations: dict[str, tuple[tuple[int, ...], frozenset[str]]] = field(default_factory=dict)
+    # what a create's request said that the answer and every later read and list must give back unchanged:
+    # (the create's invariants.Step) -> {dotted field: value}; None: nothing is checked (``round_trip``)
+    echo: Callable[[Any], dict[str, Any]] | None = None
+    # the unit of its integer timestamps ("s" or "ms"), checked against the answer's Date header (``timestamps_units``)
+    time_unit: Literal["s", "ms"] = "s"
+    # timestamp fields checked against the Date header; () means the state timestamps (``state_timestamps``)
+    time_fields: tuple[str, ...] = ()
+    # operationId of a mutation -> the statuses its 2xx answer documents for an unfinished resource
+    # (a cancel that answers ``cancelling``), checked on the answer itself (``mutation_answer_state``)
+    answers: dict[str, frozenset[str]] = field(default_factory=dict)
+    # operationId that deletes one (path parameter: the retrieve's); then a read is a 404 and no list holds it
+    delete: str | None = None
+    # operationId that undoes one (cancel or delete): the kit calls it for every resource a generated case created
+    undo: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +173,15 @@ class Profile:
     sdk_models: dict[str, tuple[str, str]] = field(default_factory=dict)
     # operationId of an upload -> a Hypothesis strategy for the file part, used by --explore (generated inputs)
     explore_files: dict[str, Callable[[Any], bytes]] = field(default_factory=dict)  # (random.Random) -> an upload
+    # create with a reference to an object that does not exist (an unknown input file, agent): must be refused
+    probe_unknown_reference: Callable[[Api], None] | None = None
+    # list filters that must return only and every matching resource (``list_filter``)
+    filters: tuple[Filter, ...] = ()
+    # operationId -> the statuses a well-formed id that does not exist is answered with (default: 404)
+    unknown_id_statuses: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # after a created resource finished: compare what two operations say about it (Portkey's /output and the
+    # output file); the hook reports under its own check
+    compare_results: Callable[[Api, Created], None] | None = None
 
     def key_from_env(self, environ: dict[str, str] | None = None) -> str | None:
         env = os.environ if environ is None else environ

@@ -60,7 +60,24 @@ def request_counts(batch: dict[str, Any]) -> list[str]:
     return problems
 
 
-def batch_resource(lifecycle: Lifecycle, cancel_partial: bool = False, list_op: bool = True) -> Resource:
+def batch_sent(step: Any) -> dict[str, Any]:
+    """What a batch create sent that every later answer must give back."""
+    body = step.json_body if isinstance(step.json_body, dict) else {}
+    return {k: body[k] for k in ("input_file_id", "endpoint", "completion_window", "metadata") if k in body}
+
+
+def file_sent(step: Any) -> dict[str, Any]:
+    """What an upload sent that every later answer must give back: the purpose and the file's name."""
+    sent: dict[str, Any] = {}
+    if step.data and "purpose" in step.data:
+        sent["purpose"] = step.data["purpose"]
+    if step.files and "file" in step.files:
+        sent["filename"] = step.files["file"][0]
+    return sent
+
+
+def batch_resource(lifecycle: Lifecycle, cancel_partial: bool = False, list_op: bool = True,
+                   cancel_answers: frozenset[str] = frozenset()) -> Resource:
     views = [View("createBatch", creates=True), View("retrieveBatch"), View("cancelBatch", partial=cancel_partial)]
     if list_op:
         views.append(View("listBatches", many=True))
@@ -76,12 +93,18 @@ def batch_resource(lifecycle: Lifecycle, cancel_partial: bool = False, list_op: 
         consistency=request_counts,
         # cancelling a finished batch is refused with a 400; a cancelled one may be cancelled again (nothing changes)
         mutations={"cancelBatch": ((400,), frozenset({"cancelled"}))},
+        echo=batch_sent,
+        answers={"cancelBatch": cancel_answers} if cancel_answers else {},
+        undo="cancelBatch",
     )
 
 
-def file_resource(list_op: bool) -> Resource:
+def file_resource(list_op: bool, delete: bool = False) -> Resource:
     views = [View("createFile", creates=True), View("retrieveFile")] + ([View("listFiles", many=True)] if list_op else [])
     return Resource(
+        echo=file_sent,
+        delete="deleteFile" if delete else None,
+        undo="deleteFile" if delete else None,
         name="file",
         id_field="id",
         views=tuple(views),
@@ -93,6 +116,11 @@ def file_resource(list_op: bool) -> Resource:
 
 BATCH_PAGES = Pagination("listBatches", style="cursor", cursor_param="after", max_limit=100)
 FILE_PAGES = Pagination("listFiles", style="cursor", cursor_param="after", max_limit=10_000)
+# OpenAI's list order: newest first; a file list takes order=asc|desc (default desc)
+BATCH_PAGES_NEWEST = Pagination("listBatches", style="cursor", cursor_param="after", max_limit=100, order="desc")
+FILE_PAGES_ORDERED = Pagination("listFiles", style="cursor", cursor_param="after", max_limit=10_000, order="desc", order_param="order")
+# the id of an input file that was never uploaded (the shape of OpenAI's ids)
+UNKNOWN_FILE = "file-mockservercontract000000"
 
 # a two-line batch input: the smallest that lets counters move, cheap on a real provider
 INPUT_LINES = [
@@ -198,6 +226,17 @@ def probe_bad_input(api: Api) -> None:
         api.report.passed(batch.label, "bad_input_refused")
 
 
+def probe_unknown_input(api: Api) -> None:
+    """A batch of an input file that does not exist must be refused (4xx), not accepted."""
+    from ..truth import check_refused
+
+    exchange = api.call("createBatch", json_body={"input_file_id": UNKNOWN_FILE, "endpoint": "/v1/chat/completions",
+                                                  "completion_window": "24h"})
+    if check_refused(api, exchange, f"the input file {UNKNOWN_FILE}, which was never uploaded") and isinstance(exchange.body, dict):
+        batch_id = str(exchange.body.get("id"))
+        api.on_cleanup(f"batch {batch_id} (accepted with an unknown input file; cancel)", lambda: _cancel_if_active(api, batch_id), cost=2)
+
+
 def progressed(batch: dict[str, Any]) -> bool:
     counts = batch.get("request_counts")
     return isinstance(counts, dict) and (counts.get("completed") or 0) + (counts.get("failed") or 0) > 0
@@ -228,5 +267,6 @@ def explore_jsonl(rng: random.Random) -> bytes:
 
 OPENAI_EXTRAS: dict[str, Any] = {
     "fetch_results": fetch_results, "probe_bad_input": probe_bad_input, "progressed": progressed,
+    "probe_unknown_reference": probe_unknown_input,
     "sdk_models": SDK_MODELS, "explore_files": {"createFile": explore_jsonl},
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..invariants import formant_metrics
-from . import Created, Lifecycle, Pagination, Profile, Resource, View, bearer
+from . import Created, Filter, Lifecycle, Pagination, Profile, Resource, View, bearer
 
 if TYPE_CHECKING:
     from ..api import Api
@@ -63,6 +63,27 @@ def create_batch_call(api: Api) -> Created:
     return Created("batch_call", batch_id)
 
 
+def sent(step: Any) -> dict[str, Any]:
+    """What a create sent that every later answer must give back: the name, the agent, one recipient per CSV row."""
+    data = step.data or {}
+    echo: dict[str, Any] = {k: data[k] for k in ("name", "agent_id") if k in data}
+    if step.files and "file" in step.files:
+        rows = [line for line in step.files["file"][1].decode("utf-8", "replace").splitlines() if line.strip()]
+        echo["total_recipients"] = max(0, len(rows) - 1)  # the first line is the header
+    return echo
+
+
+def probe_unknown_agent(api: Api) -> None:
+    """A batch call for an agent that does not exist is refused (the spec: 404 not_found)."""
+    from ..truth import check_refused
+
+    agent = str(api.context["unknown_agent_id"])
+    csv = f"customer_phone,first_name\n{api.context['phone']},Ada\n".encode()
+    exchange = api.call("createBatchCall", files={"file": ("mockserver_contract.csv", csv, "text/csv")},
+                        data={"agent_id": agent, "name": "mockserver contract (unknown agent)"})
+    check_refused(api, exchange, f"the agent {agent}, which does not exist")
+
+
 def poll_metrics(api: Api, created: Created) -> None:
     api.call("get-batch-call-metrics", path={"batch_id": created.id})
 
@@ -83,6 +104,7 @@ PROFILE = Profile(
             state_timestamps={"pending": "created_at", "completed": "completed_at", "failed": "completed_at"},
             stable=("id", "name", "agent_id", "total_recipients", "created_at"),
             monotonic=("updated_at",),
+            echo=sent,
         ),
         Resource(
             name="batch_metrics",
@@ -95,13 +117,18 @@ PROFILE = Profile(
             consistency=metrics_add_up,
         ),
     ),
-    pagination=(Pagination("listBatchCalls", style="offset", max_limit=100, cursor_param="offset", total="total"),),
+    # newest first: the vendored spec's order
+    pagination=(Pagination("listBatchCalls", style="offset", max_limit=100, cursor_param="offset", total="total", order="desc"),),
+    filters=(Filter("listBatchCalls", "agent_id", "agent_id", "batch_call"),),
+    probe_unknown_reference=probe_unknown_agent,
     create=create_batch_call,
     poll_related=poll_metrics,
     invariants=(formant_metrics,),
     # a real run places calls: it needs an agent and a number you own; the fake accepts any positive agent id
     # a CSV the schema cannot describe: a customer_phone column of E.164 numbers
     samples={"createBatchCall": {"file": b"customer_phone,first_name\n+15550100001,Ada\n"}},
-    context_env={"agent_id": ("FORMANT_AGENT_ID", "1"), "phone": ("FORMANT_TEST_PHONE", "+15550100001")},
+    context_env={"agent_id": ("FORMANT_AGENT_ID", "1"), "phone": ("FORMANT_TEST_PHONE", "+15550100001"),
+                 # an agent id that does not exist on the account (the fake has every positive agent)
+                 "unknown_agent_id": ("FORMANT_UNKNOWN_AGENT_ID", "0")},
     write_warning="creates a batch call of two calls to FORMANT_TEST_PHONE per flow; calls cannot be cancelled",
 )

@@ -100,6 +100,8 @@ PROFILE = Profile(
             stable=("test_case_batch_job_id", "creation_timestamp", "total_count"),
             monotonic=("pass_count", "fail_count", "error_count", "user_modified_timestamp"),
             consistency=batch_counts,
+            time_unit="ms",
+            time_fields=("creation_timestamp",),
         ),
         Resource(
             name="test_run",
@@ -128,6 +130,10 @@ PROFILE = Profile(
             status=None,
             stable=("test_case_definition_id", "type", "creation_timestamp"),
             monotonic=("user_modified_timestamp",),
+            time_unit="ms",
+            time_fields=("creation_timestamp",),
+            delete="deleteTestCaseDefinition",
+            undo="deleteTestCaseDefinition",
         ),
     ),
     pagination=(
@@ -147,6 +153,8 @@ PROFILE = Profile(
         "the fuzzing phase also sends invalid create-batch-call bodies, which a real account would turn into phone calls if it accepted one"
     ),
     invariants=(retell_runs,),
+    # an unknown call id: Retell documents 422 "Cannot find requested asset under given api key."
+    unknown_id_statuses={"getCall": (422,)},
     sdk_models={
         "createBatchTest": ("retell.types.BatchTestResponse", ""), "getBatchTest": ("retell.types.BatchTestResponse", ""),
         "listBatchTests": ("retell.types.BatchTestResponse", "items[]"), "getTestRun": ("retell.types.TestCaseJobResponse", ""),
