@@ -1,7 +1,7 @@
 """Message Batches of one namespace, their requests and results, and the verbs the spec's operations call. No HTTP.
 
 Timeline of a batch (simulated seconds; the plan's durations, else the settings'):
-- ``in_progress`` from creation; request ``i`` of ``n`` is processed at ``created + processing * (i + 1) / n``;
+- ``in_progress`` from creation; request ``i`` of ``n`` is processed at ``created + in_progress * (i + 1) / n``;
 - ``ended`` when the last request is processed, or at ``expires_at`` (24 h) if that comes first: the requests not
   processed by then are ``expired``;
 - a cancel makes it ``canceling`` at once and ``ended`` ``cancelling`` seconds later: the requests not processed
@@ -203,7 +203,7 @@ class AnthropicBackend:
 
     def _durations(self, plan: Plan) -> tuple[float, float]:
         d = self.engine.settings.durations
-        return (d.in_progress if plan.processing is None else plan.processing, d.cancelling if plan.cancelling is None else plan.cancelling)
+        return (d.in_progress if plan.in_progress is None else plan.in_progress, d.cancelling if plan.cancelling is None else plan.cancelling)
 
     # -- verbs ------------------------------------------------------------------------------------
 
