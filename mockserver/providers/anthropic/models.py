@@ -80,6 +80,7 @@ class MessageBatch:
     entered_at: float = 0.0
     moments: dict[str, float] = field(default_factory=dict)
     cached_types: list[str] | None = None
+    cached_counts: dict[str, int] | None = None  # once ended, the counts never change
 
     @property
     def created(self) -> float:
@@ -128,9 +129,11 @@ class MessageBatch:
         if self.state != "ended":
             counts["processing"] = len(self.requests)
             return counts
-        for kind in self.result_types():
-            counts[kind] += 1
-        return counts
+        if self.cached_counts is None:
+            for kind in self.result_types():
+                counts[kind] += 1
+            self.cached_counts = counts
+        return dict(self.cached_counts)
 
 
 def _tokens(text: str) -> int:

@@ -154,3 +154,18 @@ def test_client_mistakes_get_anthropics_envelope_never_a_500(frozen_server: Live
     both = httpx.get(url, headers=headers, params={"before_id": created["id"], "after_id": created["id"]})
     assert both.status_code == 400 and both.json()["error"]["type"] == "invalid_request_error"
     assert list(frozen_server.engine.violations) == []
+
+
+def test_a_large_batch_with_one_bad_request_is_refused_naming_it(frozen_server: LiveServer) -> None:
+    """A body over 256 KiB is explained from the compiled validator's first error, in the usual words."""
+    client = sdk(frozen_server)
+    many = requests(5_000)
+    many[-1]["custom_id"] = "has space"
+    with pytest.raises(anthropic.BadRequestError) as refused:
+        client.messages.batches.create(requests=many)  # type: ignore[arg-type]
+    assert refused.value.body["error"]["message"].startswith("Invalid value for 'requests.4999.custom_id': \"has space\" does not match")
+    del many[-1]["params"]["max_tokens"]
+    many[-1]["custom_id"] = "fine"
+    with pytest.raises(anthropic.BadRequestError, match=r"Missing required parameter: 'requests.4999.params.max_tokens'"):
+        client.messages.batches.create(requests=many)  # type: ignore[arg-type]
+    assert client.messages.batches.list().data == []
