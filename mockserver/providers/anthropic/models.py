@@ -283,9 +283,8 @@ class AnthropicBackend:
     def delete_message_batch(self, batch_id: str) -> MessageBatch:
         batch = self._batch(batch_id)
         if batch.state != "ended":
-            raise InvalidRequest(
-                f"message_batch: '{batch_id}' is still processing ({batch.state}); only an ended batch can be deleted. Cancel it first."
-            )
+            then = "Cancel it first." if batch.state == "in_progress" else "Wait until it has ended."
+            raise InvalidRequest(f"message_batch: '{batch_id}' is still processing ({batch.state}); only an ended batch can be deleted. {then}")
         del self.batches[batch_id]
         self._order.remove(batch)
         return batch
