@@ -18,30 +18,32 @@ from tests.processes import serving
 
 KEY = "sk-plain-schemathesis-0123"
 CONFIG = specs_dir() / "schemathesis.toml"
-PROVIDERS = ("anyapi", "portkey", "phaseo", "retell", "formant")
+PROVIDERS = ("anyapi", "portkey", "phaseo", "retell", "formant", "openai", "anthropic")
 
 
 @pytest.fixture(scope="module")
 def restricted() -> Iterator[str]:
-    """`mockserver serve --api-key KEY` in its own process (so it does not share a core with the five clients)."""
+    """`mockserver serve --api-key KEY` in its own process (so it does not share a core with the seven clients)."""
     with serving("--api-key", KEY, log_level="critical") as url:
         yield url
 
 
 def _base(root: str, provider: str) -> str:
-    return f"{root}/{provider}/v1" if provider in ("anyapi", "portkey", "phaseo") else f"{root}/{provider}"
+    return f"{root}/{provider}/v1" if provider in ("anyapi", "portkey", "phaseo", "openai") else f"{root}/{provider}"
 
 
 def _headers(provider: str) -> list[str]:
     if provider == "portkey":  # the gateway's key, and the routing header it also needs
         return ["-H", f"x-portkey-api-key: {KEY}", "-H", "x-portkey-virtual-key: vk-plain"]
+    if provider == "anthropic":  # its key header, and the version header every request needs
+        return ["-H", f"x-api-key: {KEY}", "-H", "anthropic-version: 2023-06-01"]
     return ["-H", f"Authorization: Bearer {KEY}"]
 
 
 def test_plain_schemathesis_reports_no_failure_on_any_spec(restricted: str, tmp_path: Path) -> None:
     cli = Path(sys.executable).with_name("schemathesis")
     runs = {}
-    for provider in PROVIDERS:  # the five runs at once: the fake serves them all
+    for provider in PROVIDERS:  # the seven runs at once: the fake serves them all
         command = [str(cli), "--config-file", str(CONFIG), "run", str(specs_dir() / f"{provider}.yaml"),
                    "--url", _base(restricted, provider), *_headers(provider), "--max-examples", "2", "--seed", "1",
                    "--request-timeout", "10", "--no-color"]

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 # the state side of a provider: no HTTP (starlette, the spec layer, handlers) may reach these
 MODEL_MODULES = ("models", "lifecycle", "scenarios", "inputs", "results", "bodies", "call_filters", "csvfile", "outcomes", "batch_calls", "view")
 # provider knowledge reaches core/, spec/ and server/ only through each provider's own hooks
-PROVIDER_WORDS = re.compile(r"anyapi|portkey|phaseo|retell|formant|x-ai-stats", re.IGNORECASE)
+PROVIDER_WORDS = re.compile(r"anyapi|portkey|phaseo|retell|formant|x-ai-stats|anthropic|openai", re.IGNORECASE)
 NEUTRAL = ("mockserver.core", "mockserver.spec", "mockserver.server")
 
 

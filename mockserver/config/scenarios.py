@@ -7,13 +7,14 @@ Schema (every key optional)::
       <name>:
         description: <text>
         durations:                       # simulated seconds; .inf (or "never") = never happens
-          validating | in_progress | finalizing | cancelling: <seconds>   # OpenAI family
+          validating | in_progress | finalizing | cancelling: <seconds>   # OpenAI family (Anthropic: in_progress, cancelling)
           test_run | call | retry_delay: <seconds>                          # Retell, FormantAI
         line_failure_rate: <0..1>        # share of batch lines that fail
         validation_error: <code>         # the batch fails validation with this code
         cancel_race: <bool>              # a cancel arrives too late: cancelling -> completed
         outcomes: {pass, fail, error}    # Retell run outcomes, as weights
         outcomes: {success, not_success, failed, busy, no_answer, unreachable, socket_failure}  # FormantAI
+        outcomes: {succeeded, errored}   # Anthropic request results, as weights
         max_attempts: <int >= 1>         # FormantAI call attempts
         call_outcomes: {ended, not_connected, error}  # Retell batch calls, as weights
         concurrency: <int >= 1>          # Retell concurrent-call limit (default 20)
@@ -39,6 +40,7 @@ DURATIONS = ("validating", "in_progress", "finalizing", "cancelling", "test_run"
 OUTCOMES = {
     "Retell": ("pass", "fail", "error"),
     "FormantAI": ("success", "not_success", "failed", "busy", "no_answer", "unreachable", "socket_failure"),
+    "Anthropic": ("succeeded", "errored"),
 }
 SCENARIO_KEYS = (
     "description", "durations", "line_failure_rate", "validation_error", "cancel_race", "outcomes", "max_attempts",
@@ -52,6 +54,7 @@ _BUILTIN_MODULES = (
     "mockserver.providers.openai_family.scenarios",
     "mockserver.providers.retell.scenarios",
     "mockserver.providers.formant.scenarios",
+    "mockserver.providers.anthropic.scenarios",
 )
 
 

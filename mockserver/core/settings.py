@@ -31,6 +31,7 @@ class Limits:
     max_errors_listed: int = 100
     # hardening (issue 12): every body, upload, store and walk of user JSON is bounded
     max_json_body_bytes: int = 4 * 1024 * 1024  # a JSON (or form-urlencoded) request body
+    max_message_batch_bytes: int = 256 * 1024 * 1024  # a JSON body that creates an inline batch (Anthropic documents 256 MB)
     max_json_depth: int = 64  # nesting of arrays/objects in a JSON body or a JSONL line
     max_csv_bytes: int = 10 * 1024 * 1024  # FormantAI CSV upload (the docs state none: our choice)
     max_csv_rows: int = 10_000  # FormantAI data rows per batch call (the docs state none: our choice)

@@ -262,6 +262,8 @@ class Provider:
     view: View | None = None
     # the largest file a multipart upload may carry, enforced while the body streams in (issue 12)
     upload_limit: Callable[[Settings], int] = lambda settings: settings.limits.max_file_bytes
+    # the largest JSON body a request may carry (Anthropic's inline Message Batches take up to 256 MB)
+    body_limit: Callable[[Settings], int] = lambda settings: settings.limits.max_json_body_bytes
     summary: str = ""
     # what the provider announces by webhook (a core.outbox.Announcer), None: no webhooks
     webhooks: Any = None

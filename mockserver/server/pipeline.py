@@ -58,7 +58,7 @@ class ProviderApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         settings = self.engine.settings
-        budget = BodyBudget(receive, settings.limits.max_json_body_bytes, settings.timeouts.body_read)
+        budget = BodyBudget(receive, self.provider.body_limit(settings), settings.timeouts.body_read)
         request = Request(scope, budget)
         path = scope["path"][len(scope.get("root_path", "")) :] if scope.get("root_path") else scope["path"]
         response, call, fault = await self._handle(request, path, budget)
@@ -141,7 +141,7 @@ class ProviderApp:
         if media == "multipart/form-data":
             budget.expect(self.provider.upload_limit(settings) + MULTIPART_OVERHEAD, "upload (multipart body)")
         else:
-            budget.expect(settings.limits.max_json_body_bytes, "request body")
+            budget.expect(self.provider.body_limit(settings), "request body")
         declared = budget.check_declared(request.headers)
         # the quota is counted from the state; a durable store is read inside the handler's transaction instead
         storing = request.method in ("POST", "PUT", "PATCH") and not self.engine.store.durable

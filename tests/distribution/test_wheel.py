@@ -64,7 +64,7 @@ def test_the_sdist_carries_the_data_and_builds_a_complete_wheel(image_install: A
 def test_serve_answers_every_provider_and_the_openai_sdk_runs_a_full_batch(image_install: Any) -> None:
     with image_install.serving([str(image_install.bin / "mockserver"), "serve", "--clock-speed", "0"]) as url:
         index = httpx.get(url + "/").json()
-        assert sorted(index["providers"]) == ["anyapi", "formant", "phaseo", "portkey", "retell"]
+        assert sorted(index["providers"]) == ["anthropic", "anyapi", "formant", "openai", "phaseo", "portkey", "retell"]
         for name in index["providers"]:
             spec = httpx.get(f"{url}/_mock/specs/{name}?format=json")
             assert spec.status_code == 200 and spec.json()["openapi"].startswith("3.")

@@ -1,4 +1,4 @@
-"""The five providers as the hostile suite sees them: how to authenticate, what the error envelope looks like,
+"""The seven providers as the hostile suite sees them: how to authenticate, what the error envelope looks like,
 a valid create, and the reads that must still answer for the same key after a hostile request."""
 
 from __future__ import annotations
@@ -38,6 +38,20 @@ def _phaseo_envelope(body: Any, status: int) -> bool:
     return isinstance(body, dict) and body.get("status_code") == status and isinstance(body.get("description"), str) and body.get("error_origin") == "gateway"
 
 
+def _openai_own_envelope(body: Any, status: int) -> bool:
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and set(error) == {"message", "type", "param", "code"} and isinstance(error["message"], str)
+
+
+def _anthropic_envelope(body: Any, status: int) -> bool:
+    error = body.get("error") if isinstance(body, dict) else None
+    return body.get("type") == "error" and isinstance(error, dict) and isinstance(error.get("type"), str) and isinstance(error.get("message"), str)
+
+
+def _message_batch() -> dict[str, Any]:
+    return {"requests": [{"custom_id": "a", "params": {"model": "claude-haiku-4-5", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}}]}
+
+
 def _retell_envelope(body: Any, status: int) -> bool:
     return isinstance(body, dict) and body.get("status") == "error" and isinstance(body.get("message"), str) and set(body) == {"status", "message"}
 
@@ -65,6 +79,7 @@ class Profile:
     string_fields: tuple[tuple[str, ...], ...] = ()  # where a string lives in valid_json (a path of keys)
     list_path: str = ""  # a GET collection (for method and query abuse)
     limit_param: str = "limit"
+    large_bodies: bool = False  # its documented JSON body limit is above the suite's BIG body (Anthropic: 256 MB)
 
     def url(self, path: str) -> str:
         return self.prefix + path
@@ -89,6 +104,18 @@ PROFILES = {
         "phaseo", "/phaseo/v1", lambda key: {"Authorization": f"Bearer {key}"}, _phaseo_envelope,
         ("/batches", "/files"), "/batches", "POST", _openai_json, "/files", {"purpose": "batch"}, "in.jsonl",
         json.dumps(JSONL_LINE).encode() + b"\n", "/batches/{id}", (("metadata", "k"), ("endpoint",), ("completion_window",)), "/batches",
+    ),
+    "openai": Profile(
+        "openai", "/openai/v1", lambda key: {"Authorization": f"Bearer {key}"}, _openai_own_envelope,
+        ("/batches", "/files"), "/batches", "POST", _openai_json, "/files", {"purpose": "batch"}, "in.jsonl",
+        json.dumps(JSONL_LINE).encode() + b"\n", "/batches/{id}", (("metadata", "k"), ("endpoint",), ("completion_window",)), "/batches",
+    ),
+    "anthropic": Profile(
+        "anthropic", "/anthropic", lambda key: {"x-api-key": key, "anthropic-version": "2023-06-01"}, _anthropic_envelope,
+        ("/v1/messages/batches",), "/v1/messages/batches", "POST", _message_batch, None,
+        get_template="/v1/messages/batches/{id}",
+        string_fields=(("requests", 0, "params", "model"), ("requests", 0, "params", "messages", 0, "content")),
+        list_path="/v1/messages/batches", large_bodies=True,
     ),
     "retell": Profile(
         "retell", "/retell", lambda key: {"Authorization": f"Bearer {key}"}, _retell_envelope,

@@ -152,6 +152,7 @@ HEADERS = {
     "anyapi": {"Authorization": "Bearer sk-sdk"},
     "portkey": {"x-portkey-api-key": "pk-sdk", "x-portkey-provider": "openai"},
     "phaseo": {"Authorization": "Bearer aistats_v1_sk_sdk_models"},
+    "openai": {"Authorization": "Bearer sk-sdk-models"},
 }
 
 
@@ -192,7 +193,7 @@ def openai_family_flow(call: Recorder, provider: str, endpoints: list[str], adva
     assert call("listBatches", "GET", "/batches", params={"limit": 100}).status_code == 200
     if provider != "anyapi":
         assert call("listFiles", "GET", "/files").status_code == 200
-    if provider == "portkey":
+    if provider in ("portkey", "openai"):
         assert call("deleteFile", "DELETE", f"/files/{stopped_file.json()['id']}").status_code == 200
     return problems, read
 
@@ -206,7 +207,7 @@ def http(frozen_server: LiveServer) -> Iterator[tuple[LiveServer, dict[str, http
         client.close()
 
 
-@pytest.mark.parametrize("provider", ["anyapi", "portkey", "phaseo"])
+@pytest.mark.parametrize("provider", ["openai", "anyapi", "portkey", "phaseo"])
 def test_every_answer_and_result_line_parses_in_the_openai_sdk_strictly(http: tuple[LiveServer, dict[str, httpx.Client]], provider: str) -> None:
     server, clients = http
     call = Recorder(clients[provider])

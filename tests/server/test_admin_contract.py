@@ -11,7 +11,7 @@ import mockserver
 from mockserver.server.app import create_app
 from mockserver.spec.loader import specs_dir
 
-PROVIDERS = ("anyapi", "portkey", "phaseo", "retell", "formant")
+PROVIDERS = ("anyapi", "portkey", "phaseo", "retell", "formant", "openai", "anthropic")
 
 
 def test_health_answers_ok_with_the_version() -> None:
@@ -34,7 +34,7 @@ def test_each_providers_spec_is_served_as_vendored_yaml_or_as_json() -> None:
 
 def test_an_unknown_provider_or_format_is_a_clear_error() -> None:
     client = TestClient(create_app())
-    missing = client.get("/_mock/specs/openai")
+    missing = client.get("/_mock/specs/gemini")
     assert missing.status_code == 404 and "providers: anyapi, portkey" in missing.json()["error"]["message"]
     bad = client.get("/_mock/specs/anyapi", params={"format": "xml"})
     assert bad.status_code == 400 and bad.json()["error"]["message"] == "format: expected yaml or json, got 'xml'"

@@ -52,7 +52,7 @@ def test_a_fault_file_is_parsed_with_defaults() -> None:
     ("text", "message"),
     [
         ("faults:\n  - provider: anyapi\n    status: 418\n", "line 3, key 'faults[0].status': expected one of 429, 500, 502, 503, got 418"),
-        ("faults:\n  - provider: openai\n    status: 500\n", "line 2, key 'faults[0].provider': expected one of: *, anyapi, portkey, phaseo, retell, formant, got 'openai'"),
+        ("faults:\n  - provider: gemini\n    status: 500\n", "line 2, key 'faults[0].provider': expected one of: *, anyapi, portkey, phaseo, retell, formant, openai, anthropic, got 'gemini'"),
         ("faults:\n  - status: 500\n    retries: 3\n", "line 3, key 'faults[0].retries': unknown key 'retries' (expected one of: provider, operation"),
         ("faults:\n  - provider: anyapi\n", "line 2, key 'faults[0]': expected a fault with at least one of 'status', 'latency' or 'drop: true'"),
         ("faults:\n  - status: 503\n    drop: true\n", "line 2, key 'faults[0]': expected either 'status' or 'drop: true', not both"),

@@ -238,9 +238,10 @@ def as_time(value: Any) -> float | None:
 
 
 def _registry() -> dict[str, Profile]:
-    from . import anyapi, formant, phaseo, portkey, retell
+    from . import anthropic, anyapi, formant, openai, phaseo, portkey, retell
 
-    return {p.name: p for p in (anyapi.PROFILE, portkey.PROFILE, phaseo.PROFILE, retell.PROFILE, formant.PROFILE)}
+    profiles = (anyapi.PROFILE, portkey.PROFILE, phaseo.PROFILE, retell.PROFILE, formant.PROFILE, openai.PROFILE, anthropic.PROFILE)
+    return {p.name: p for p in profiles}
 
 
 PROFILES: dict[str, Profile] = _registry()
