@@ -34,7 +34,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mockserver.server.live import free_port  # noqa: E402
+from mockserver.server.live import free_port
 
 LINE = b'{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}}\n'
 KEY, LIST_KEY = "sk-bench", "sk-bench-list"
