@@ -16,6 +16,7 @@ import contextvars
 import copy
 import hashlib
 import io
+import operator
 import pickle
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from .state.base import NeedsWrite, StateEngine, StateError, Transaction
+from .state.base import NeedsWrite, Stale, StateEngine, StateError, Transaction
 
 B = TypeVar("B")
 T = TypeVar("T")
@@ -80,6 +81,8 @@ class Store(Generic[B]):
         self._local = threading.local()  # per thread: the turn lock (the engines keep a connection per thread)
         # per task: the transaction a request runs in (other requests on the same event loop do not see it)
         self._ctx: contextvars.ContextVar[_Context | None] = contextvars.ContextVar(f"store-{id(self)}", default=None)
+        # per task: the generation its last refresh() found this process current at (a read may start there)
+        self._fresh: contextvars.ContextVar[int] = contextvars.ContextVar(f"store-fresh-{id(self)}", default=-1)
         self._refreshed = -1
         self._refresh()
 
@@ -194,14 +197,27 @@ class Store(Generic[B]):
         id) is run again as a write. The result is returned after the commit."""
         if self._state is None:
             return await work()
+        # a read starts at the generation this task's refresh() found (or a later one this process is current
+        # at): it sends no statement at all while every copy it uses is current there (base.StateEngine.begin)
+        fresh = self._fresh.get()
+        known = max(fresh, self._refreshed) if fresh >= 0 else -1
+        self._fresh.set(-1)
         async with self._turn():
             while True:
-                ctx = self._begin(write)
+                try:
+                    ctx = self._begin(write, known if known >= 0 and not write else None)
+                except Stale:
+                    known = -1
+                    continue
                 try:
                     result = await work()
                 except NeedsWrite:
                     self._abort(ctx)
                     write = True
+                    continue
+                except Stale:  # a write committed since the generation the read started at: start afresh
+                    self._abort(ctx)
+                    known = -1
                     continue
                 except BaseException:
                     self._abort(ctx)
@@ -242,6 +258,7 @@ class Store(Generic[B]):
             return
         async with self._turn():
             self._refresh()
+            self._fresh.set(self._refreshed)
 
     def _refresh(self) -> None:
         assert self._state is not None
@@ -298,9 +315,9 @@ class Store(Generic[B]):
             held = self._local.turn = (loop, asyncio.Lock())
         return held[1]
 
-    def _begin(self, write: bool) -> _Context:
+    def _begin(self, write: bool, known: int | None = None) -> _Context:
         assert self._state is not None
-        ctx = _Context(self._state.begin(write))
+        ctx = _Context(self._state.begin(write, known))
         self._ctx.set(ctx)
         try:
             self._validate(ctx, [_PART + name for name in self._parts])
@@ -474,6 +491,22 @@ class _BlobRef:
         return _blob_ref, (self.digest,)
 
 
+_SLOT_GETTERS: dict[type, Callable[[Any], Any] | None] = {}
+
+
+def _slot_getter(cls: type) -> Callable[[Any], Any] | None:
+    """A C-speed getter of the values of ``cls``'s own ``__slots__`` (None: it has none), made once per class."""
+    try:
+        return _SLOT_GETTERS[cls]
+    except KeyError:
+        pass
+    slots = getattr(cls, "__slots__", None)
+    names = (slots,) if isinstance(slots, str) else tuple(slots or ())
+    getter = operator.attrgetter(*names) if names else None
+    _SLOT_GETTERS[cls] = getter
+    return getter
+
+
 class _Pickler(pickle.Pickler):
     """Shared services (engine, clock, ids) by reference; large contents (a ``bytes`` attribute of an object) by
     digest, stored once. ``reducer_override`` sees only instances of classes, so plain data pickles at C speed."""
@@ -490,14 +523,24 @@ class _Pickler(pickle.Pickler):
             return _shared_ref, (index,)
         if self._tx is None:
             return NotImplemented
-        slots = getattr(type(obj), "__slots__", None)
         attrs = getattr(obj, "__dict__", None)
         if type(attrs) is dict:
+            if bytes not in map(type, attrs.values()):  # the common case, decided in C: no bytes attribute at all
+                return NotImplemented
             values: dict[str, Any] = attrs
-        elif slots:  # a slots record (the OpenAI family's File): its fields are its state
-            values = {name: getattr(obj, name, None) for name in slots}
         else:
-            return NotImplemented
+            getter = _slot_getter(type(obj))
+            if getter is None:
+                return NotImplemented
+            try:
+                found = getter(obj)
+            except AttributeError:  # a slot left unset
+                found = None
+            if found is not None and bytes not in map(type, found if isinstance(found, tuple) else (found,)):
+                return NotImplemented
+            # a slots record (the OpenAI family's File): its fields are its state
+            slots = type(obj).__slots__
+            values = {name: getattr(obj, name, None) for name in ((slots,) if isinstance(slots, str) else slots)}
         big = [name for name, value in values.items() if type(value) is bytes and len(value) >= BLOB_MIN]
         if not big:
             return NotImplemented
