@@ -491,25 +491,51 @@ class _BlobRef:
         return _blob_ref, (self.digest,)
 
 
-_SLOT_GETTERS: dict[type, Callable[[Any], Any] | None] = {}
+@dataclass(frozen=True)
+class _Layout:
+    """How the pickler treats instances of one class (worked out once per class): ``names`` are the slots of a
+    class without ``__dict__`` (None otherwise), ``values`` a C-speed getter of them, and ``plain`` says the
+    class pickles the default way (no ``__reduce__``, ``__getstate__`` or ``__setstate__`` of its own)."""
+
+    names: tuple[str, ...] | None
+    values: Callable[[Any], Any] | None
+    plain: bool
 
 
-def _slot_getter(cls: type) -> Callable[[Any], Any] | None:
-    """A C-speed getter of the values of ``cls``'s own ``__slots__`` (None: it has none), made once per class."""
-    try:
-        return _SLOT_GETTERS[cls]
-    except KeyError:
-        pass
-    slots = getattr(cls, "__slots__", None)
-    names = (slots,) if isinstance(slots, str) else tuple(slots or ())
-    getter = operator.attrgetter(*names) if names else None
-    _SLOT_GETTERS[cls] = getter
-    return getter
+_LAYOUTS: dict[type, _Layout] = {}
+
+
+def _layout(cls: type, sample: Any) -> _Layout:
+    names: tuple[str, ...] | None = None
+    if not hasattr(sample, "__dict__"):
+        found: list[str] = []
+        for klass in reversed(cls.__mro__):
+            slots = klass.__dict__.get("__slots__", ())
+            for name in (slots,) if isinstance(slots, str) else slots:
+                if name not in ("__weakref__", "__dict__") and name not in found:
+                    found.append(name)
+        names = tuple(found) or None
+    plain = (cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__  # type: ignore[comparison-overlap]
+             and getattr(cls, "__getstate__", None) is object.__getstate__ and not hasattr(cls, "__setstate__")
+             and not hasattr(cls, "__getnewargs_ex__") and not hasattr(cls, "__getnewargs__"))
+    layout = _Layout(names, operator.attrgetter(*names) if names else None, plain)
+    _LAYOUTS[cls] = layout
+    return layout
+
+
+def _slots_object(cls: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    """Unpickling: an instance of a slots class with ``names`` set to ``values`` (what the default reduction
+    does, from a tuple instead of a dict of slot names: smaller, and made in C when pickled)."""
+    obj = cls.__new__(cls)
+    for name, value in zip(names, values):
+        object.__setattr__(obj, name, value)
+    return obj
 
 
 class _Pickler(pickle.Pickler):
     """Shared services (engine, clock, ids) by reference; large contents (a ``bytes`` attribute of an object) by
-    digest, stored once. ``reducer_override`` sees only instances of classes, so plain data pickles at C speed."""
+    digest, stored once. ``reducer_override`` sees only instances of classes, so plain data pickles at C speed;
+    a slots record with no bytes attribute (a batch) is reduced to its values, read by one C getter."""
 
     def __init__(self, file: io.BytesIO, store: Store[Any], tx: Transaction | None) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -523,24 +549,25 @@ class _Pickler(pickle.Pickler):
             return _shared_ref, (index,)
         if self._tx is None:
             return NotImplemented
-        attrs = getattr(obj, "__dict__", None)
-        if type(attrs) is dict:
-            if bytes not in map(type, attrs.values()):  # the common case, decided in C: no bytes attribute at all
+        cls = type(obj)
+        layout = _LAYOUTS.get(cls) or _layout(cls, obj)
+        if layout.names is None:
+            attrs = getattr(obj, "__dict__", None)
+            if type(attrs) is not dict or bytes not in map(type, attrs.values()):  # decided in C: no bytes attribute
                 return NotImplemented
             values: dict[str, Any] = attrs
         else:
-            getter = _slot_getter(type(obj))
-            if getter is None:
-                return NotImplemented
+            assert layout.values is not None
             try:
-                found = getter(obj)
-            except AttributeError:  # a slot left unset
+                found = layout.values(obj)
+            except AttributeError:  # a slot left unset: the default reduction leaves it out
                 found = None
-            if found is not None and bytes not in map(type, found if isinstance(found, tuple) else (found,)):
-                return NotImplemented
-            # a slots record (the OpenAI family's File): its fields are its state
-            slots = type(obj).__slots__
-            values = {name: getattr(obj, name, None) for name in ((slots,) if isinstance(slots, str) else slots)}
+            if found is not None:
+                found = (found,) if len(layout.names) == 1 else found
+                if bytes not in map(type, found):
+                    return (_slots_object, (cls, layout.names, found)) if layout.plain else NotImplemented
+            # a slots record holding bytes (the OpenAI family's File): its fields are its state
+            values = {name: getattr(obj, name, None) for name in layout.names}
         big = [name for name, value in values.items() if type(value) is bytes and len(value) >= BLOB_MIN]
         if not big:
             return NotImplemented
