@@ -106,8 +106,8 @@ class Process:
                 self.proc.wait(timeout=30)
 
 
-def fake(name: str, workers: int, state: str | None) -> Process:
-    argv = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", "{port}", "--log-level", "critical",
+def fake(name: str, workers: int, state: str | None, python: str = sys.executable) -> Process:
+    argv = [python, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", "{port}", "--log-level", "critical",
             "--clock-speed", "0", *(["--state", state] if state else []), *(["--workers", str(workers)] if workers > 1 else [])]
     server = Process(name, workers, argv)
     server.wait("/_mock/health")
@@ -199,9 +199,10 @@ def run(server: Process, op: str, seconds: float) -> dict[str, float]:
 # -- the comparison -------------------------------------------------------------------------------------------
 
 
-def compare(rounds: int, seconds: float, postgres_url: str | None = None, verbose: bool = True) -> dict[str, Any]:
+def compare(rounds: int, seconds: float, postgres_url: str | None = None, verbose: bool = True, before: str | None = None) -> dict[str, Any]:
     """Every server started, then ``rounds`` interleaved rounds of every operation on every server (after one
-    short warm-up run each). Returns {"rows": {name: {op: medians}}, "skipped": reason or ""}."""
+    short warm-up run each). Returns {"rows": {name: {op: medians}}, "skipped": reason or ""}. ``before``: the
+    Python of another checkout (its own venv) whose fakes are measured too, as rows named "... (before)"."""
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
     work = Path(tempfile.mkdtemp(prefix="bench-state-"))
@@ -212,17 +213,18 @@ def compare(rounds: int, seconds: float, postgres_url: str | None = None, verbos
         with ExitStack() as stack:
             if postgres_url is None:
                 postgres_url, skipped = stack.enter_context(postgres())
-            for name, workers, state in [("memory", 1, None), ("SQLite, 1 worker", 1, str(work / "one.db")),
-                                         ("SQLite, 2 workers", 2, str(work / "two.db"))]:
-                servers.append(fake(name, workers, state))
-            if postgres_url:
-                import psycopg
+            for python, suffix in [(sys.executable, "")] + ([(before, " (before)")] if before else []):
+                for name, workers, state in [("memory", 1, None), ("SQLite, 1 worker", 1, str(work / f"one{suffix}.db")),
+                                             ("SQLite, 2 workers", 2, str(work / f"two{suffix}.db"))]:
+                    servers.append(fake(name + suffix, workers, state, python))
+                if postgres_url:
+                    import psycopg
 
-                for name, workers in (("PostgreSQL, 1 worker", 1), ("PostgreSQL, 2 workers", 2)):
-                    database = "b_" + os.urandom(6).hex()
-                    with psycopg.connect(postgres_url, autocommit=True) as conn:
-                        conn.execute(f"CREATE DATABASE {database}")
-                    servers.append(fake(name, workers, postgres_url.rsplit("/", 1)[0] + "/" + database))
+                    for name, workers in (("PostgreSQL, 1 worker", 1), ("PostgreSQL, 2 workers", 2)):
+                        database = "b_" + os.urandom(6).hex()
+                        with psycopg.connect(postgres_url, autocommit=True) as conn:
+                            conn.execute(f"CREATE DATABASE {database}")
+                        servers.append(fake(name + suffix, workers, postgres_url.rsplit("/", 1)[0] + "/" + database, python))
             (work / "answers.json").write_text(json.dumps(answers(servers[0])))
             servers[:0] = [bare(1, work), bare(2, work)]
             runs: dict[str, dict[str, list[dict[str, float]]]] = {s.name: {op: [] for op in OPS} for s in servers}
@@ -256,7 +258,7 @@ def bare_of(result: dict[str, Any], name: str) -> str:
 
 
 def memory_of(name: str) -> str:
-    return "memory"
+    return "memory (before)" if name.endswith("(before)") else "memory"
 
 
 def table(result: dict[str, Any]) -> str:
@@ -286,8 +288,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--postgres", help="a postgresql:// URL whose server may be given new databases; default: start one")
+    parser.add_argument("--before", help="the Python of another checkout's venv: its fakes measured too, side by side")
     args = parser.parse_args()
-    result = compare(args.rounds, args.seconds, args.postgres)
+    result = compare(args.rounds, args.seconds, args.postgres, before=args.before)
     print(table(result))
 
 
