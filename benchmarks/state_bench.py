@@ -110,6 +110,14 @@ def fake(name: str, workers: int, state: str | None, python: str = sys.executabl
     argv = [python, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", "{port}", "--log-level", "critical",
             "--clock-speed", "0", *(["--state", state] if state else []), *(["--workers", str(workers)] if workers > 1 else [])]
     server = Process(name, workers, argv)
+    try:
+        return _seed(server)
+    except BaseException:
+        server.stop()  # a server that could not be set up is not left running
+        raise
+
+
+def _seed(server: Process) -> Process:
     server.wait("/_mock/health")
     auth = {"Authorization": f"Bearer {KEY}"}
     with httpx.Client(base_url=server.url, timeout=60) as client:
@@ -136,7 +144,11 @@ def bare(workers: int, work: Path) -> Process:
     argv = [sys.executable, "-m", "uvicorn", "--app-dir", str(work), "bare:app", "--host", "127.0.0.1", "--port", "{port}",
             "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "critical", "--workers", str(workers)]
     server = Process(f"bare Starlette, {workers} worker{'s' * (workers > 1)}", workers, argv, {"BARE_ANSWERS": str(work / "answers.json")})
-    server.wait("/anyapi/v1/batches/x")
+    try:
+        server.wait("/anyapi/v1/batches/x")
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 
