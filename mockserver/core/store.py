@@ -16,6 +16,7 @@ import contextvars
 import copy
 import hashlib
 import io
+import operator
 import pickle
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from .state.base import NeedsWrite, StateEngine, StateError, Transaction
+from .state.base import NeedsWrite, Stale, StateEngine, StateError, Transaction
 
 B = TypeVar("B")
 T = TypeVar("T")
@@ -80,6 +81,8 @@ class Store(Generic[B]):
         self._local = threading.local()  # per thread: the turn lock (the engines keep a connection per thread)
         # per task: the transaction a request runs in (other requests on the same event loop do not see it)
         self._ctx: contextvars.ContextVar[_Context | None] = contextvars.ContextVar(f"store-{id(self)}", default=None)
+        # per task: the generation its last refresh() found this process current at (a read may start there)
+        self._fresh: contextvars.ContextVar[int] = contextvars.ContextVar(f"store-fresh-{id(self)}", default=-1)
         self._refreshed = -1
         self._refresh()
 
@@ -194,14 +197,27 @@ class Store(Generic[B]):
         id) is run again as a write. The result is returned after the commit."""
         if self._state is None:
             return await work()
+        # a read starts at the generation this task's refresh() found (or a later one this process is current
+        # at): it sends no statement at all while every copy it uses is current there (base.StateEngine.begin)
+        fresh = self._fresh.get()
+        known = max(fresh, self._refreshed) if fresh >= 0 else -1
+        self._fresh.set(-1)
         async with self._turn():
             while True:
-                ctx = self._begin(write)
+                try:
+                    ctx = self._begin(write, known if known >= 0 and not write else None)
+                except Stale:
+                    known = -1
+                    continue
                 try:
                     result = await work()
                 except NeedsWrite:
                     self._abort(ctx)
                     write = True
+                    continue
+                except Stale:  # a write committed since the generation the read started at: start afresh
+                    self._abort(ctx)
+                    known = -1
                     continue
                 except BaseException:
                     self._abort(ctx)
@@ -242,6 +258,7 @@ class Store(Generic[B]):
             return
         async with self._turn():
             self._refresh()
+            self._fresh.set(self._refreshed)
 
     def _refresh(self) -> None:
         assert self._state is not None
@@ -298,9 +315,9 @@ class Store(Generic[B]):
             held = self._local.turn = (loop, asyncio.Lock())
         return held[1]
 
-    def _begin(self, write: bool) -> _Context:
+    def _begin(self, write: bool, known: int | None = None) -> _Context:
         assert self._state is not None
-        ctx = _Context(self._state.begin(write))
+        ctx = _Context(self._state.begin(write, known))
         self._ctx.set(ctx)
         try:
             self._validate(ctx, [_PART + name for name in self._parts])
@@ -474,9 +491,51 @@ class _BlobRef:
         return _blob_ref, (self.digest,)
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """How the pickler treats instances of one class (worked out once per class): ``names`` are the slots of a
+    class without ``__dict__`` (None otherwise), ``values`` a C-speed getter of them, and ``plain`` says the
+    class pickles the default way (no ``__reduce__``, ``__getstate__`` or ``__setstate__`` of its own)."""
+
+    names: tuple[str, ...] | None
+    values: Callable[[Any], Any] | None
+    plain: bool
+
+
+_LAYOUTS: dict[type, _Layout] = {}
+
+
+def _layout(cls: type, sample: Any) -> _Layout:
+    names: tuple[str, ...] | None = None
+    if not hasattr(sample, "__dict__"):
+        found: list[str] = []
+        for klass in reversed(cls.__mro__):
+            slots = klass.__dict__.get("__slots__", ())
+            for name in (slots,) if isinstance(slots, str) else slots:
+                if name not in ("__weakref__", "__dict__") and name not in found:
+                    found.append(name)
+        names = tuple(found) or None
+    plain = (cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__  # type: ignore[comparison-overlap]
+             and getattr(cls, "__getstate__", None) is object.__getstate__ and not hasattr(cls, "__setstate__")
+             and not hasattr(cls, "__getnewargs_ex__") and not hasattr(cls, "__getnewargs__"))
+    layout = _Layout(names, operator.attrgetter(*names) if names else None, plain)
+    _LAYOUTS[cls] = layout
+    return layout
+
+
+def _slots_object(cls: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    """Unpickling: an instance of a slots class with ``names`` set to ``values`` (what the default reduction
+    does, from a tuple instead of a dict of slot names: smaller, and made in C when pickled)."""
+    obj = cls.__new__(cls)
+    for name, value in zip(names, values):
+        object.__setattr__(obj, name, value)
+    return obj
+
+
 class _Pickler(pickle.Pickler):
     """Shared services (engine, clock, ids) by reference; large contents (a ``bytes`` attribute of an object) by
-    digest, stored once. ``reducer_override`` sees only instances of classes, so plain data pickles at C speed."""
+    digest, stored once. ``reducer_override`` sees only instances of classes, so plain data pickles at C speed;
+    a slots record with no bytes attribute (a batch) is reduced to its values, read by one C getter."""
 
     def __init__(self, file: io.BytesIO, store: Store[Any], tx: Transaction | None) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -490,14 +549,25 @@ class _Pickler(pickle.Pickler):
             return _shared_ref, (index,)
         if self._tx is None:
             return NotImplemented
-        slots = getattr(type(obj), "__slots__", None)
-        attrs = getattr(obj, "__dict__", None)
-        if type(attrs) is dict:
+        cls = type(obj)
+        layout = _LAYOUTS.get(cls) or _layout(cls, obj)
+        if layout.names is None:
+            attrs = getattr(obj, "__dict__", None)
+            if type(attrs) is not dict or bytes not in map(type, attrs.values()):  # decided in C: no bytes attribute
+                return NotImplemented
             values: dict[str, Any] = attrs
-        elif slots:  # a slots record (the OpenAI family's File): its fields are its state
-            values = {name: getattr(obj, name, None) for name in slots}
         else:
-            return NotImplemented
+            assert layout.values is not None
+            try:
+                found = layout.values(obj)
+            except AttributeError:  # a slot left unset: the default reduction leaves it out
+                found = None
+            if found is not None:
+                found = (found,) if len(layout.names) == 1 else found
+                if bytes not in map(type, found):
+                    return (_slots_object, (cls, layout.names, found)) if layout.plain else NotImplemented
+            # a slots record holding bytes (the OpenAI family's File): its fields are its state
+            values = {name: getattr(obj, name, None) for name in layout.names}
         big = [name for name, value in values.items() if type(value) is bytes and len(value) >= BLOB_MIN]
         if not big:
             return NotImplemented

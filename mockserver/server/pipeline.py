@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import traceback
 
@@ -27,6 +28,13 @@ from .logs import ACCESS_SCOPE_KEY
 UNCHECKED_STATUSES = frozenset({408, 413})
 
 log = logging.getLogger("mockserver")
+
+# anyio imports its asyncio backend on the first call that runs work in a thread (an upload's spooled file):
+# imported here, with the server, so the first upload does not spend ~0.15 s importing it on the event loop
+try:
+    importlib.import_module("anyio._backends._asyncio")
+except ImportError:  # pragma: no cover - another anyio layout: it is imported on first use, as before
+    pass
 
 
 class StartupError(Exception):

@@ -34,8 +34,15 @@ class OperationRouter:
                 by_template[op.path] = _Route(op.path, re.compile(pattern), names, {})
             by_template[op.path].operations[op.method] = op
         self.routes = sorted(by_template.values(), key=lambda r: r.specificity)
+        # a path without parameters, matched exactly, is the most specific route for it: one dict lookup
+        self.static = {route.template: route.operations for route in self.routes if not route.names}
 
     def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]]:
+        exact = self.static.get(path)
+        if exact is not None:
+            op = exact.get(method) or exact.get(method.upper())
+            if op is not None:
+                return op, {}
         allowed: set[str] | None = None
         for route in self.routes:
             m = route.regex.match(path)

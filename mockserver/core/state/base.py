@@ -15,6 +15,11 @@ class NeedsWrite(Exception):
     namespace with fixtures): the store rolls back and runs the request again in a write transaction."""
 
 
+class Stale(Exception):
+    """Raised by a read transaction begun at a known generation (``begin(False, known=g)``) when its first
+    statement finds that a write has committed since: the store runs the request again from a fresh start."""
+
+
 class Transaction(Protocol):
     """One transaction. A write transaction holds the engine's one write lock from its start to its end
     (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a ``FOR UPDATE`` lock on the generation row), so writes are
@@ -40,6 +45,10 @@ class Transaction(Protocol):
 class StateEngine(Protocol):
     target: str  # what to print (no password)
 
-    def begin(self, write: bool) -> Transaction: ...
+    def begin(self, write: bool, known: int | None = None) -> Transaction:
+        """A transaction. A read given ``known`` (a generation the caller has just seen) sends nothing until
+        its first statement, which raises ``Stale`` if the generation has moved since: a read answered from
+        copies already current at ``known`` costs no round trip."""
+        ...
     def generation(self) -> int: ...
     def close(self) -> None: ...

@@ -38,6 +38,8 @@ class PostgresTransaction(RowTransaction):
         return "key = ANY(?)", (list(keys),)
 
     def rollback(self) -> None:
+        if not self.open:
+            return
         try:
             self.conn.execute("ROLLBACK")
         except Exception:  # a broken connection: the server rolled back already; the next begin reconnects

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from .base import StateError
+from .base import Stale, StateError
 
 
 class RowTransaction:
@@ -16,15 +16,27 @@ class RowTransaction:
     BEGIN_READ: ClassVar[str]
     MARK: ClassVar[str] = "?"  # the driver's parameter marker; statements below are written with "?"
 
-    def __init__(self, conn: Any, write: bool) -> None:
+    def __init__(self, conn: Any, write: bool, known: int | None = None) -> None:
         self.conn = conn
         self.write = write
+        self.open = True
         if write:
             conn.execute(self.BEGIN_WRITE)  # the one write lock, held to commit (see base.Transaction)
             self.generation = self._one("UPDATE mock_meta SET generation = generation + 1 WHERE id = 1 RETURNING generation")[0]
+        elif known is not None:  # begun on the first statement, if one is needed (base.StateEngine.begin)
+            self.open = False
+            self.generation = known
         else:
-            conn.execute(self.BEGIN_READ)
-            self.generation = self._one("SELECT generation FROM mock_meta WHERE id = 1")[0]  # the snapshot starts here
+            self._open()
+
+    def _open(self) -> None:
+        self.conn.execute(self.BEGIN_READ)
+        self.open = True
+        generation = self.conn.execute("SELECT generation FROM mock_meta WHERE id = 1").fetchone()[0]  # the snapshot starts here
+        if not hasattr(self, "generation"):
+            self.generation = generation
+        elif generation != self.generation:
+            raise Stale
 
     # -- the dialect ------------------------------------------------------------------------------------
     def _prefix(self, prefix: str) -> tuple[str, tuple[Any, ...]]:
@@ -37,6 +49,8 @@ class RowTransaction:
 
     # -- the rows ---------------------------------------------------------------------------------------
     def _run(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        if not self.open:
+            self._open()
         return self.conn.execute(statement.replace("?", self.MARK) if self.MARK != "?" else statement, params)
 
     def _one(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
@@ -89,10 +103,12 @@ class RowTransaction:
         return bytes(row[0])
 
     def commit(self) -> None:
-        self.conn.execute("COMMIT")
+        if self.open:
+            self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
-        self.conn.execute("ROLLBACK")
+        if self.open:
+            self.conn.execute("ROLLBACK")
 
 
 class RowState:
@@ -116,8 +132,8 @@ class RowState:
             conn = self._local.conn = self._connect()
         return conn
 
-    def begin(self, write: bool) -> RowTransaction:
-        return self.transaction(self._conn(), write)
+    def begin(self, write: bool, known: int | None = None) -> RowTransaction:
+        return self.transaction(self._conn(), write, known)
 
     def generation(self) -> int:
         return int(self._conn().execute("SELECT generation FROM mock_meta WHERE id = 1").fetchone()[0])

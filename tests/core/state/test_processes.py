@@ -144,8 +144,9 @@ def test_the_ledger_helpers_know_the_lifecycle() -> None:
     assert reachable("cancelled") == {"cancelled"} and "completed" in reachable("validating")
 
 
-def test_sigkill_under_load_loses_no_acknowledged_write_and_reuses_no_id(tmp_path: Path, servers: list[Server]) -> None:
-    state = str(tmp_path / "state.db")
+def test_sigkill_under_load_loses_no_acknowledged_write_and_reuses_no_id(target: str, servers: list[Server]) -> None:
+    """On both engines (the ``target`` fixture: a SQLite file, then a database on the real PostgreSQL server)."""
+    state = target
     ledger = Ledger()
     rng = random.Random(11)
     port = None
