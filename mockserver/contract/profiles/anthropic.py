@@ -128,6 +128,8 @@ PROFILE = Profile(
             consistency=request_counts,
             # cancelling an ended batch is refused with a 400 (README: choice where Anthropic documents nothing)
             mutations={"cancelMessageBatch": ((400,), frozenset())},
+            # the cancel page: the answer is the batch "canceling" (checked on the answer itself)
+            answers={"cancelMessageBatch": frozenset({"canceling"})},
         ),
     ),
     pagination=(Pagination("listMessageBatches", style="cursor", cursor_param="after_id", max_limit=1000),),

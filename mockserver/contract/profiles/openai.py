@@ -4,11 +4,11 @@ with list and delete)."""
 from __future__ import annotations
 
 from ..invariants import openai_results
-from . import Profile, bearer
+from . import Filter, Profile, bearer
 from ._openai import (
-    BATCH_PAGES,
+    BATCH_PAGES_NEWEST,
     CANCEL_REFUSALS,
-    FILE_PAGES,
+    FILE_PAGES_ORDERED,
     LIFECYCLE,
     OPENAI_EXTRAS,
     batch_resource,
@@ -22,14 +22,14 @@ PROFILE = Profile(
     spec="openai",
     key_env=("OPENAI_API_KEY",),
     auth=bearer,
-    resources=(batch_resource(LIFECYCLE), file_resource(list_op=True)),
-    pagination=(BATCH_PAGES, FILE_PAGES),
+    # OpenAI's cancel answers the batch in "cancelling"; files list newest first (or order=asc) and delete
+    resources=(batch_resource(LIFECYCLE, cancel_answers=frozenset({"cancelling"})), file_resource(list_op=True, delete=True)),
+    pagination=(BATCH_PAGES_NEWEST, FILE_PAGES_ORDERED),
+    filters=(Filter("listFiles", "purpose", "purpose", "file"),),
     create=create_batch,
     cancel=cancel_batch,
     stateful_pins={"createFile": {"purpose": "batch"}},
-    # the fake also refuses the documented endpoints it does not simulate yet (moderations, images, videos: 400)
-    refusals={"createBatch": ((400,), "an input file of another purpose, or an endpoint the fake does not simulate yet (README)"),
-              **CANCEL_REFUSALS},
+    refusals=CANCEL_REFUSALS,
     invariants=(openai_results,),
     **OPENAI_EXTRAS,
     write_warning="creates a two-line chat-completions batch per flow (batch pricing applies)",
