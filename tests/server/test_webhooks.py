@@ -417,7 +417,7 @@ def test_a_batch_preloaded_by_a_fixture_announces_nothing(server: LiveServer, re
 def test_the_overview_states_each_providers_schedule_and_which_is_an_addition(server: LiveServer) -> None:
     overview = httpx.get(server.url + "/_mock/webhooks").json()
     providers = overview["providers"]
-    assert set(providers) == {"anyapi", "portkey", "phaseo", "formant"}  # Retell documents none
+    assert set(providers) == {"openai", "anyapi", "portkey", "phaseo", "formant"}  # Retell and Anthropic document none
     assert providers["formant"]["retry_delays"] == [30.0, 300.0] and providers["formant"]["timeout"] == 10.0
     assert providers["formant"]["addition"] is None and "opt-in addition" in providers["anyapi"]["addition"]
     assert providers["phaseo"]["to"] == "the URL each object is created with" and "our choice" in providers["phaseo"]["schedule_source"]

@@ -147,7 +147,10 @@ class PortkeyGateway:
             assert batch.lines is not None
             content = "".join(json.dumps({"id": f"batch_req_{secrets.token_hex(6)}", "custom_id": custom_id,
                                           "response": {"status_code": 200, "request_id": secrets.token_hex(6),
-                                                       "body": {"object": "chat.completion", "choices": []}},
+                                                       "body": {"id": f"chatcmpl-{secrets.token_hex(8)}", "object": "chat.completion",
+                                                                "created": int(now), "model": "gpt-4o-mini",
+                                                                "choices": [{"index": 0, "finish_reason": "stop",
+                                                                             "message": {"role": "assistant", "content": "ok"}}]}},
                                           "error": None}) + "\n" for custom_id in batch.lines[:done])
             output = self._store("batch_output.jsonl", "batch_output", content.encode(), moments.get("completed") or now)
             batch.output_file_id = output.id
