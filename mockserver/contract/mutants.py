@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
@@ -452,16 +452,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Any ASGI app on a free loopback port in a thread (like LiveServer); yields its URL."""
+def serve(app: Any, lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
+    """Any ASGI app on a free loopback port in a thread (like LiveServer); yields its URL. ``lifespan="on"`` runs
+    the app's startup and shutdown (an app that finishes its work at shutdown, like the recording proxy)."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan=lifespan))
     thread = threading.Thread(target=server.run, name=f"mutant:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the mutant server did not start")
+            raise RuntimeError("the served app did not start")
         time.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
