@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import string
 from typing import Any
 
 from .errors import InvalidRequest
@@ -13,6 +14,20 @@ Mix = tuple[tuple[str, float], ...]  # (outcome, probability); the probabilities
 
 def digest(*parts: object) -> str:
     return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
+
+
+_BASE62 = string.ascii_letters + string.digits
+
+
+def derived_id(prefix: str, *parts: object, length: int = 24) -> str:
+    """An id fixed by ``parts`` (seed, object id, role or index): drawn from no stream, so minting it (on a read, say)
+    shifts no other id."""
+    number = int(digest(*parts), 16)
+    chars = []
+    for _ in range(length):
+        number, rest = divmod(number, 62)
+        chars.append(_BASE62[rest])
+    return prefix + "".join(chars)
 
 
 def fraction(*parts: object) -> float:

@@ -16,7 +16,6 @@ batch and its moments, so nothing is drawn or stored when a batch or its results
 from __future__ import annotations
 
 import math
-import string
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -25,7 +24,7 @@ import orjson
 from ...core.engine import Engine
 from ...core.errors import InvalidRequest, NotFound
 from ...core.lifecycle import IllegalTransition, record
-from ...core.outcomes import digest, fraction
+from ...core.outcomes import derived_id, fraction
 from ...core.timefmt import parse_iso
 from .lifecycle import BATCH_LIFECYCLE, RESULT_TYPES, STATES
 from .scenarios import BUILTIN, Plan, plan_for
@@ -33,17 +32,6 @@ from .scenarios import BUILTIN, Plan, plan_for
 MAX_REQUESTS = 100_000  # docs: up to 100,000 requests and 256 MB per batch (the byte limit is Limits.max_message_batch_bytes)
 ARCHIVE_AFTER = 29 * 86_400  # docs: results are available for 29 days after creation
 BATCH_PREFIX = "msgbatch_"
-_BASE62 = string.ascii_letters + string.digits
-
-
-def derived_id(prefix: str, *parts: object, length: int = 24) -> str:
-    """An id fixed by ``parts``: drawn from no stream, so a read that shows it shifts no other id."""
-    number = int(digest(*parts), 16)
-    chars = []
-    for _ in range(length):
-        number, rest = divmod(number, 62)
-        chars.append(_BASE62[rest])
-    return prefix + "".join(chars)
 
 
 class BatchRequest(NamedTuple):

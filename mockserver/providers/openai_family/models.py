@@ -12,7 +12,6 @@ import bisect
 import json
 import math
 import random
-import string
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
@@ -20,24 +19,13 @@ from typing import Any
 from ...core.engine import Engine
 from ...core.errors import InvalidRequest, NotFound
 from ...core.lifecycle import IllegalTransition, record
-from ...core.outcomes import digest
+from ...core.outcomes import derived_id, digest
 from ...core.pages import cursor_page
 from .inputs import InputLine, LineError, validate_input
 from .lifecycle import ACTIVE, BATCH_LIFECYCLE, TERMINAL
 from .results import example_body, failure_body, row_json, success_row_writer, usage_counter
 
 BATCH_FILE_TTL = 30 * 86_400  # files with purpose=batch expire after 30 days
-_BASE62 = string.ascii_letters + string.digits
-
-
-def derived_id(prefix: str, *parts: object, length: int = 24) -> str:
-    """An id fixed by ``parts`` (seed, batch id, role): drawn from no stream, so minting it shifts no other id."""
-    number = int(digest(*parts), 16)
-    chars = []
-    for _ in range(length):
-        number, rest = divmod(number, 62)
-        chars.append(_BASE62[rest])
-    return prefix + "".join(chars)
 
 
 @dataclass(slots=True)
